@@ -1,0 +1,20 @@
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+
+from ssas.students.roles import ADMINS, TEACHERS, user_roles
+
+
+class RolePermission(BasePermission):
+    """Teachers read, admins read and write."""
+
+    def has_permission(self, request, view) -> bool:
+        roles = user_roles(request.user)
+        if request.method in SAFE_METHODS:
+            return bool(roles)
+        return ADMINS in roles
+
+
+class TeachersMayRequest(RolePermission):
+    """Requesting a report only reads data, so teachers may POST too."""
+
+    def has_permission(self, request, view) -> bool:
+        return bool(user_roles(request.user) & {TEACHERS, ADMINS})

@@ -1,0 +1,19 @@
+from django.urls import path
+from rest_framework.authtoken.views import obtain_auth_token
+from rest_framework.routers import DefaultRouter
+
+from . import views
+
+router = DefaultRouter()
+router.register("students", views.StudentViewSet, basename="student")
+router.register("reports", views.ReportViewSet, basename="report")
+
+urlpatterns = [
+    path("auth/token/", obtain_auth_token, name="api-token"),
+    path("class-averages/", views.ClassAveragesView.as_view(), name="class-averages"),
+    path("anomalies/", views.AnomaliesView.as_view(), name="anomalies"),
+    path("analysis/batch/", views.BatchAnalysisView.as_view(), name="batch-analysis"),
+    path("analysis/batch/<uuid:job_id>/", views.BatchAnalysisDetailView.as_view(),
+         name="batch-analysis-detail"),
+    *router.urls,
+]

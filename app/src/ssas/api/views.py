@@ -1,0 +1,160 @@
+from django.db.models import Q
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import APIException, NotFound, ValidationError
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
+from rest_framework.views import APIView
+
+from ssas.analytics.queries import class_averages
+from ssas.ml import service
+from ssas.ml.models import BatchJob
+from ssas.ml.tasks import start_batch_job
+from ssas.reports.models import Report
+from ssas.reports.tasks import request_report
+from ssas.students.models import Student
+
+from .permissions import TeachersMayRequest
+from .serializers import (
+    BatchJobSerializer,
+    BatchRequestSerializer,
+    ReportSerializer,
+    ScoreSerializer,
+    StudentSerializer,
+)
+
+
+class ModelNotTrained(APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "The analysis models are not trained yet; run train_models."
+    default_code = "model_not_trained"
+
+
+def _ml(call, *args, **kwargs):
+    try:
+        return call(*args, **kwargs)
+    except service.ModelUnavailable as exc:
+        raise ModelNotTrained() from exc
+    except service.NoScores as exc:
+        raise NotFound(str(exc)) from exc
+
+
+def _int_param(request, name):
+    value = request.query_params.get(name)
+    if value in (None, ""):
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise ValidationError({name: "must be an integer"}) from None
+
+
+class StudentViewSet(viewsets.ModelViewSet):
+    serializer_class = StudentSerializer
+
+    def get_queryset(self):
+        qs = Student.objects.select_related("school")
+        params = self.request.query_params
+        school = params.get("school")
+        if school:
+            qs = qs.filter(school_id=school) if school.isdigit() else qs.filter(school__code=school)
+        grade = _int_param(self.request, "grade")
+        if grade is not None:
+            qs = qs.filter(grade=grade)
+        if params.get("class_name"):
+            qs = qs.filter(class_name=params["class_name"])
+        search = params.get("search", "").strip()
+        if search:
+            qs = qs.filter(Q(student_id__icontains=search) | Q(first_name__icontains=search)
+                           | Q(last_name__icontains=search))
+        return qs
+
+    @action(detail=True)
+    def scores(self, request, pk=None):
+        student = self.get_object()
+        scores = student.scores.select_related("subject", "academic_year").order_by(
+            "academic_year__start_date", "term", "subject__code")
+        return Response(ScoreSerializer(scores, many=True).data)
+
+    @action(detail=True)
+    def careers(self, request, pk=None):
+        student = self.get_object()
+        return Response({"student": student.pk,
+                         "recommendations": _ml(service.recommend_careers, student.pk)})
+
+    @action(detail=True)
+    def peers(self, request, pk=None):
+        student = self.get_object()
+        return Response({"student": student.pk, "peers": _ml(service.find_peers, student.pk)})
+
+    @action(detail=True)
+    def prediction(self, request, pk=None):
+        student = self.get_object()
+        return Response({"student": student.pk,
+                         **_ml(service.predict_performance, student.pk)})
+
+
+class ClassAveragesView(APIView):
+    def get(self, request):
+        rows = class_averages(
+            school_id=_int_param(request, "school"),
+            grade=_int_param(request, "grade"),
+            academic_year_id=_int_param(request, "academic_year"),
+            class_name=request.query_params.get("class_name") or None,
+        )
+        return Response({"results": rows})
+
+
+class AnomaliesView(APIView):
+    def get(self, request):
+        flagged = _ml(service.detect_anomalies, _int_param(request, "school"))
+        students = Student.objects.in_bulk([f["id"] for f in flagged])
+        return Response({"results": [
+            {**f, "student_id": students[f["id"]].student_id, "name": str(students[f["id"]])}
+            for f in flagged if f["id"] in students
+        ]})
+
+
+class BatchAnalysisView(APIView):
+    def post(self, request):
+        req = BatchRequestSerializer(data=request.data)
+        req.is_valid(raise_exception=True)
+        job = start_batch_job(req.validated_data.get("school"), request.user.get_username())
+        url = reverse("batch-analysis-detail", args=[job.pk], request=request)
+        return Response({"job_id": str(job.pk), "status": job.status, "status_url": url},
+                        status=status.HTTP_202_ACCEPTED, headers={"Location": url})
+
+
+class BatchAnalysisDetailView(APIView):
+    def get(self, request, job_id):
+        return Response(BatchJobSerializer(get_object_or_404(BatchJob, pk=job_id)).data)
+
+
+class ReportViewSet(viewsets.GenericViewSet):
+    serializer_class = ReportSerializer
+    queryset = Report.objects.all()
+    permission_classes = [TeachersMayRequest]
+
+    def create(self, request):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        report = request_report(
+            serializer.validated_data["kind"], serializer.validated_data.get("school"),
+            serializer.validated_data.get("params"), request.user.get_username())
+        url = reverse("report-detail", args=[report.pk], request=request)
+        return Response({**self.get_serializer(report).data, "status_url": url},
+                        status=status.HTTP_202_ACCEPTED, headers={"Location": url})
+
+    def retrieve(self, request, pk=None):
+        return Response(self.get_serializer(self.get_object()).data)
+
+    @action(detail=True)
+    def download(self, request, pk=None):
+        report = self.get_object()
+        if report.status != "done":
+            raise NotFound("report is not ready")
+        response = HttpResponse(report.content, content_type="text/csv")
+        response["Content-Disposition"] = f'attachment; filename="{report.kind}-{report.pk}.csv"'
+        return response

@@ -1,0 +1,53 @@
+import uuid
+
+from django.db import models
+
+
+class JobStatus(models.TextChoices):
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class BatchJob(models.Model):
+    """A batch analysis request, stored so any web host can report its progress."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    school = models.ForeignKey("students.School", null=True, blank=True, on_delete=models.CASCADE)
+    status = models.CharField(max_length=10, choices=JobStatus.choices, default=JobStatus.PENDING)
+    requested_by = models.CharField(max_length=150, blank=True)
+    total_students = models.PositiveIntegerField(default=0)
+    processed_students = models.PositiveIntegerField(default=0)
+    anomalies_found = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"batch {self.id} ({self.status})"
+
+
+class BatchResult(models.Model):
+    """One student's analysis within a job; keyed by (job, student) so reruns upsert."""
+
+    job = models.ForeignKey(BatchJob, on_delete=models.CASCADE, related_name="results")
+    student = models.ForeignKey("students.Student", on_delete=models.CASCADE)
+    average_score = models.FloatField()
+    predicted_average = models.FloatField(null=True)
+    anomaly_score = models.FloatField(null=True)
+    is_anomaly = models.BooleanField(default=False)
+    top_career = models.CharField(max_length=100, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["job", "student"], name="uniq_result_per_job_student"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.job_id}/{self.student_id}"

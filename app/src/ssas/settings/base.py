@@ -1,0 +1,185 @@
+"""Settings shared by every deployment.
+
+Deployment specific values (databases, caches, broker, hosts, TLS) are set by a
+settings module rendered by the deploy toolkit, which starts with
+``from ssas.settings.base import *``; see ``production_example.py``.
+"""
+
+import os
+from pathlib import Path
+
+from celery.schedules import crontab
+
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+# Writable state defaults to ./var under the working directory; production overrides.
+BASE_DATA_DIR = Path(os.environ.get("SSAS_DATA_DIR", Path.cwd() / "var"))
+
+# No default on purpose: only dev/test settings may invent a key.
+SECRET_KEY = os.environ.get("SSAS_SECRET_KEY", "")
+DEBUG = False
+ALLOWED_HOSTS: list[str] = []
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "ssas.students",
+    "ssas.ml",
+    "ssas.reports",
+    "ssas.analytics",
+    "ssas.monitoring",
+    "ssas.api",
+]
+
+MIDDLEWARE = [
+    "ssas.monitoring.middleware.MetricsMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "ssas.monitoring.middleware.ActiveUserMiddleware",
+]
+
+ROOT_URLCONF = "ssas.urls"
+WSGI_APPLICATION = "ssas.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# Placeholder so that `check` works before the toolkit renders real settings.
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": BASE_DATA_DIR / "ssas.sqlite3",
+    }
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "ssas"},
+    "ml_cache": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "ssas-ml",
+        "TIMEOUT": 1800,
+    },
+}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DATA_DIR / "static"
+MEDIA_URL = "media/"
+MEDIA_ROOT = BASE_DATA_DIR / "media"
+
+LOGIN_URL = "admin:login"
+
+# Security headers that do not depend on the deployment.
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+# Load balancers and Prometheus probe plain HTTP on the backend port.
+SECURE_REDIRECT_EXEMPT = [r"^monitoring/health/$", r"^metrics$"]
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.BasicAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["ssas.api.permissions.RolePermission"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"user": "2000/hour"},
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(process)d %(message)s"},
+    },
+    "handlers": {
+        "stdout": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout",
+                   "formatter": "plain"},
+    },
+    "root": {"handlers": ["stdout"], "level": os.environ.get("SSAS_LOG_LEVEL", "INFO")},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+    },
+}
+
+# --- SSAS settings (every one has a default; production may override) ---
+SSAS_ML_MODEL_DIR = BASE_DATA_DIR / "ml_models"
+SSAS_ML_KEEP_VERSIONS = 3
+SSAS_ML_CACHE_TIMEOUT = 1800
+SSAS_ACTIVE_USER_WINDOW = 300  # seconds a user counts as active after a request
+SSAS_HEALTH_DISK_PATH = BASE_DATA_DIR
+SSAS_HEALTH_DISK_MAX_PERCENT = 95
+# School code -> database alias; empty means a single database (no sharding).
+SSAS_SHARDS: dict[str, str] = {}
+
+# --- Celery (namespace CELERY_) ---
+CELERY_BROKER_URL = "memory://"
+CELERY_RESULT_BACKEND = None
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_TIMEZONE = "UTC"
+CELERY_TASK_ROUTES = {
+    "ml.tasks.batch_analysis": {"queue": "ml_heavy"},
+    "ml.tasks.single_analysis": {"queue": "ml_fast"},
+    "ml.tasks.train_models": {"queue": "ml_heavy"},
+    "reports.tasks.generate_report": {"queue": "reports"},
+    "analytics.tasks.daily_aggregation": {"queue": "analytics"},
+}
+CELERY_TASK_DEFAULT_QUEUE = "default"
+# Long ML tasks: acknowledge after the work, fetch one at a time, and keep the
+# Redis visibility timeout above the hard limit plus queue wait so a task is not
+# handed to a second worker while still running.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SOFT_TIME_LIMIT = 300
+CELERY_TASK_TIME_LIMIT = 600
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULE = {
+    "daily-aggregation": {
+        "task": "analytics.tasks.daily_aggregation",
+        "schedule": crontab(hour=2, minute=15),
+    },
+}

@@ -1,0 +1,34 @@
+"""Test settings: dev, plus PostgreSQL / Redis when the test env vars point at them.
+
+SSAS_TEST_DATABASE_URL  postgresql://user@host:port/dbname (host may be a socket dir)
+SSAS_TEST_REDIS_URL     redis://127.0.0.1:port/0 (Celery broker for worker tests)
+"""
+
+import os
+import tempfile
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from .dev import *  # noqa: F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast tests only
+SSAS_ML_MODEL_DIR = Path(tempfile.mkdtemp(prefix="ssas-test-models-"))
+
+
+def _postgres_from_url(url: str) -> dict:
+    parts = urlsplit(url)
+    return {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": parts.path.lstrip("/") or "postgres",
+        "USER": unquote(parts.username or ""),
+        "PASSWORD": unquote(parts.password or ""),
+        "HOST": unquote(parts.hostname or ""),
+        "PORT": str(parts.port or ""),
+    }
+
+
+if os.environ.get("SSAS_TEST_DATABASE_URL"):
+    DATABASES = {"default": _postgres_from_url(os.environ["SSAS_TEST_DATABASE_URL"])}
+
+if os.environ.get("SSAS_TEST_REDIS_URL"):
+    CELERY_BROKER_URL = os.environ["SSAS_TEST_REDIS_URL"]

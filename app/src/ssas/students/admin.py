@@ -1,0 +1,36 @@
+from django.contrib import admin
+
+from .models import AcademicYear, School, Student, StudentScore, Subject
+
+
+@admin.register(School)
+class SchoolAdmin(admin.ModelAdmin):
+    list_display = ["code", "name"]
+    search_fields = ["code", "name"]
+
+
+@admin.register(AcademicYear)
+class AcademicYearAdmin(admin.ModelAdmin):
+    list_display = ["name", "start_date", "end_date", "is_current"]
+
+
+@admin.register(Subject)
+class SubjectAdmin(admin.ModelAdmin):
+    list_display = ["code", "name"]
+
+
+@admin.register(Student)
+class StudentAdmin(admin.ModelAdmin):
+    list_display = ["student_id", "last_name", "first_name", "school", "grade", "class_name"]
+    list_filter = ["school", "grade", "gender", "is_active"]
+    search_fields = ["student_id", "first_name", "last_name"]
+    list_select_related = ["school"]
+
+
+@admin.register(StudentScore)
+class StudentScoreAdmin(admin.ModelAdmin):
+    list_display = ["student", "subject", "academic_year", "term", "total_score"]
+    list_filter = ["academic_year", "term", "subject"]
+    search_fields = ["student__student_id", "student__last_name"]
+    list_select_related = ["student", "subject", "academic_year"]
+    raw_id_fields = ["student"]
