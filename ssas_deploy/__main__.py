@@ -1,0 +1,3 @@
+from ssas_deploy.cli.app import main
+
+main()

@@ -1,0 +1,48 @@
+"""The one error family the CLI catches and prints without a traceback.
+
+Exit codes are a user-facing contract: 0 ok, 1 an operation failed, 2 invalid input,
+3 a host does not meet the profile.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_INVALID_INPUT = 2
+EXIT_PREFLIGHT = 3
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an input file, located as precisely as we can."""
+
+    file: Path | None
+    line: int | None
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = str(self.file) if self.file else "<input>"
+        if self.line:
+            where = f"{where}:{self.line}"
+        field = f" {self.field}:" if self.field else ""
+        return f"{where}:{field} {self.message}"
+
+
+class SsasDeployError(Exception):
+    exit_code = EXIT_FAILED
+
+
+class InvalidInputError(SsasDeployError):
+    """Bad profile, inventory or flags; carries every problem found, not only the first."""
+
+    exit_code = EXIT_INVALID_INPUT
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+class OperationFailedError(SsasDeployError):
+    exit_code = EXIT_FAILED

@@ -1,0 +1,112 @@
+"""Which files each host gets: template, destination, ownership and the service they feed."""
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Action = Literal["reload", "restart", "daemon-reload"]
+
+
+@dataclass(frozen=True)
+class ManagedFile:
+    template: str  # relative to templates/
+    dest: str
+    owner: str
+    group: str
+    mode: str
+    service: str | None
+    action: Action | None
+    secret: bool = False
+    extra_vars: dict = field(default_factory=dict)
+
+
+def files_for_host(hv: dict) -> list[ManagedFile]:
+    """Every config file of one host, from its template variables (see context.build)."""
+    files = [ManagedFile("common/nftables.conf.j2", "/etc/nftables.conf", "root", "root",
+                         "0640", "nftables", "reload")]
+    roles = set(hv["ssas_roles"])
+    if "postgresql_settings" in hv:
+        conf = hv["postgresql_conf_dir"]
+        unit = f"postgresql@{hv['postgresql_version']}-main"
+        files += [
+            ManagedFile("postgresql/postgresql.conf.j2", f"{conf}/postgresql.conf", "postgres",
+                        "postgres", "0644", unit, "restart"),
+            ManagedFile("postgresql/pg_hba.conf.j2", f"{conf}/pg_hba.conf", "postgres",
+                        "postgres", "0640", unit, "reload"),
+        ]
+    if "pgbouncer_port" in hv:
+        files += [
+            ManagedFile("pgbouncer/pgbouncer.ini.j2", "/etc/pgbouncer/pgbouncer.ini", "postgres",
+                        "postgres", "0640", "pgbouncer", "reload"),
+            ManagedFile("pgbouncer/userlist.txt.j2", "/etc/pgbouncer/userlist.txt", "postgres",
+                        "postgres", "0640", "pgbouncer", "reload", secret=True),
+        ]
+    for instance in hv.get("redis_instances", []):
+        extra = {"redis_instance": instance}
+        unit = instance["unit"]
+        files += [
+            ManagedFile("redis/redis.conf.j2", instance["conf"], "redis", "redis", "0640",
+                        unit, "restart", extra_vars=extra),
+            ManagedFile("redis/users.acl.j2", instance["aclfile"], "redis", "redis", "0640",
+                        unit, "restart", secret=True, extra_vars=extra),
+            ManagedFile("systemd/ssas-redis.service.j2", f"/etc/systemd/system/{unit}.service",
+                        "root", "root", "0644", unit, "restart", extra_vars=extra),
+        ]
+        if instance["replicaof"]:
+            files.append(ManagedFile("redis/replica-auth.conf.j2", instance["auth_include"],
+                                     "redis", "redis", "0640", unit, "restart", secret=True,
+                                     extra_vars=extra))
+    if hv.get("redis_sentinel_enabled"):
+        files.append(ManagedFile("redis/sentinel.conf.j2", "/etc/redis/ssas-sentinel.conf",
+                                 "redis", "redis", "0640", "ssas-redis-sentinel", "restart",
+                                 secret=True))
+    if roles & {"web", "celery_worker"}:
+        files += _app_files(hv)
+    if "nginx_upstreams" in hv:
+        files += [
+            ManagedFile("nginx/nginx.conf.j2", "/etc/nginx/nginx.conf", "root", "root", "0644",
+                        "nginx", "reload"),
+            ManagedFile("nginx/ssas.conf.j2", "/etc/nginx/conf.d/ssas.conf", "root", "root",
+                        "0644", "nginx", "reload"),
+            ManagedFile("nginx/ssas_proxy_params.j2", "/etc/nginx/ssas_proxy_params", "root",
+                        "root", "0644", "nginx", "reload"),
+        ]
+    return files
+
+
+def _app_files(hv: dict) -> list[ManagedFile]:
+    cfg = hv["ssas_config_dir"]
+    user = hv["ssas_app_user"]
+    app_units = []
+    if "gunicorn_workers" in hv:
+        app_units.append("ssas-gunicorn")
+    app_units += [g["unit"] for g in hv.get("celery_worker_groups", [])]
+    first = app_units[0]
+    files = [
+        ManagedFile("django/ssas_settings.py.j2", f"{cfg}/ssas_settings.py", "root", user,
+                    "0640", first, "reload" if first == "ssas-gunicorn" else "restart"),
+        ManagedFile("celery/ssas_celery.py.j2", f"{cfg}/ssas_celery.py", "root", user, "0640",
+                    first, "reload" if first == "ssas-gunicorn" else "restart"),
+        ManagedFile("django/secrets.env.j2", hv["ssas_secrets_env"], "root", user, "0640",
+                    first, "restart", secret=True),
+    ]
+    if hv.get("ssas_django_shard_config"):
+        files.append(ManagedFile("django/shards.json.j2", f"{cfg}/shards.json", "root", user,
+                                 "0640", first, "reload"))
+    if "gunicorn_workers" in hv:
+        files += [
+            ManagedFile("gunicorn/gunicorn.conf.py.j2", f"{cfg}/gunicorn.conf.py", "root", user,
+                        "0640", "ssas-gunicorn", "reload"),
+            ManagedFile("systemd/ssas-gunicorn.service.j2",
+                        "/etc/systemd/system/ssas-gunicorn.service", "root", "root", "0644",
+                        "ssas-gunicorn", "restart"),
+        ]
+    for group in hv.get("celery_worker_groups", []):
+        files.append(ManagedFile("systemd/ssas-celery-worker.service.j2",
+                                 f"/etc/systemd/system/{group['unit']}.service", "root", "root",
+                                 "0644", group["unit"], "restart",
+                                 extra_vars={"celery_group": group}))
+    if hv.get("celery_beat_enabled"):
+        files.append(ManagedFile("systemd/ssas-celery-beat.service.j2",
+                                 "/etc/systemd/system/ssas-celery-beat.service", "root", "root",
+                                 "0644", "ssas-celery-beat", "restart"))
+    return files

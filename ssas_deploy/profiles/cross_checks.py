@@ -1,0 +1,129 @@
+"""Checks that span several profile fields. Each problem names the field to change."""
+
+from ssas_deploy.errors import Problem
+from ssas_deploy.profiles.models import Colocated, HostSpec, Profile, Role
+from ssas_deploy.profiles.tiers import TIER_RANGES, describe
+from ssas_deploy.profiles.yaml_source import FieldPath, SourcedDocument
+
+
+def cross_check(profile: Profile, doc: SourcedDocument) -> tuple[list[Problem], list[Problem]]:
+    errors: list[Problem] = []
+    warnings: list[Problem] = []
+
+    def problem(path: FieldPath, message: str) -> Problem:
+        file, line = doc.where(path)
+        return Problem(file, line, ".".join(str(p) for p in path), message)
+
+    _check_tier_ranges(profile, problem, warnings)
+    _check_colocation(profile, problem, errors)
+    _check_required_roles(profile, problem, errors)
+    _check_single_server_features(profile, problem, errors)
+    return errors, warnings
+
+
+def _check_tier_ranges(profile: Profile, problem, warnings: list[Problem]) -> None:
+    bounds = TIER_RANGES[profile.tier]
+    tier = profile.tier.value
+    if not _within(profile.students, bounds.students_min, bounds.students_max):
+        span = describe(bounds.students_min, bounds.students_max)
+        warnings.append(
+            problem(("students",), f"{profile.students:,} is outside the {tier} tier ({span})")
+        )
+    if not _within(profile.peak_concurrent_users, bounds.peak_min, bounds.peak_max):
+        span = describe(bounds.peak_min, bounds.peak_max)
+        warnings.append(
+            problem(
+                ("peak_concurrent_users",),
+                f"{profile.peak_concurrent_users:,} is outside the {tier} tier ({span})",
+            )
+        )
+
+
+def _within(value: int, low: int, high: int | None) -> bool:
+    return value >= low and (high is None or value <= high)
+
+
+def _check_colocation(profile: Profile, problem, errors: list[Problem]) -> None:
+    for role in Role:
+        spec = profile.hosts.spec(role)
+        if not isinstance(spec, Colocated):
+            continue
+        where = ("hosts", role.value, "colocate")
+        target = profile.hosts.spec(spec.colocate)
+        if spec.colocate is role:
+            errors.append(problem(where, "a role cannot be colocated with itself"))
+        elif target is None:
+            errors.append(problem(where, f"'{spec.colocate.value}' has no hosts in this profile"))
+        elif isinstance(target, Colocated):
+            errors.append(
+                problem(
+                    where,
+                    f"'{spec.colocate.value}' is itself colocated; "
+                    f"use '{target.colocate.value}' instead",
+                )
+            )
+        elif target.count != 1:
+            errors.append(
+                problem(
+                    where,
+                    f"'{spec.colocate.value}' has {target.count} hosts; "
+                    "a role can only share a single host",
+                )
+            )
+
+
+def _check_required_roles(profile: Profile, problem, errors: list[Problem]) -> None:
+    hosts = profile.hosts
+    postgres = profile.database.engine == "postgresql"
+    web = hosts.web
+    if isinstance(web, HostSpec) and web.count > 1 and hosts.load_balancer is None:
+        errors.append(
+            problem(("hosts", "web", "count"), "several web servers need a load_balancer")
+        )
+    if postgres and hosts.database is None:
+        errors.append(problem(("hosts",), "database engine postgresql needs hosts.database"))
+    if hosts.celery_worker is None:
+        errors.append(
+            problem(("hosts",), "hosts.celery_worker is required (batch analysis runs on Celery)")
+        )
+    if hosts.redis_broker is None:
+        errors.append(problem(("hosts",), "hosts.redis_broker is required (Celery's broker)"))
+    if profile.cache == "redis" and hosts.redis_cache is None:
+        errors.append(problem(("cache",), "cache 'redis' needs hosts.redis_cache"))
+    if profile.cache == "local" and hosts.redis_cache is not None:
+        errors.append(
+            problem(("hosts", "redis_cache"), "cache is 'local': remove hosts.redis_cache")
+        )
+    for role in (Role.database_replica, Role.database_shard):
+        if hosts.spec(role) is not None and not postgres:
+            errors.append(problem(("hosts", role.value), "needs database engine postgresql"))
+    if profile.database.pooler == "pgbouncer" and not postgres:
+        errors.append(problem(("database", "pooler"), "pgbouncer needs engine postgresql"))
+
+
+def _dedicated_host_count(profile: Profile) -> int:
+    return sum(
+        spec.count
+        for role in Role
+        if isinstance(spec := profile.hosts.spec(role), HostSpec)
+    )
+
+
+def _check_single_server_features(profile: Profile, problem, errors: list[Problem]) -> None:
+    servers = _dedicated_host_count(profile)
+    if servers == 1:
+        return
+    if profile.database.engine == "sqlite":
+        errors.append(
+            problem(
+                ("database", "engine"),
+                f"sqlite needs a single server, but the profile has {servers} hosts",
+            )
+        )
+    if profile.cache == "local":
+        errors.append(
+            problem(
+                ("cache",),
+                f"a local cache needs a single server, but the profile has {servers} hosts",
+            )
+        )

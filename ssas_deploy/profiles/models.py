@@ -1,0 +1,133 @@
+"""The sizing profile: what a consultant writes, validated field by field.
+
+Only shape and ranges live on the fields; checks that span several fields are in
+`cross_checks.py` so each can name the exact field it blames.
+"""
+
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
+
+
+class Tier(StrEnum):
+    small = "small"
+    medium = "medium"
+    large = "large"
+    very_large = "very-large"
+
+
+class Role(StrEnum):
+    """Every role a host can play. Order is deployment order (data first, edge last)."""
+
+    database = "database"
+    database_replica = "database_replica"
+    database_shard = "database_shard"
+    redis_cache = "redis_cache"
+    redis_broker = "redis_broker"
+    web = "web"
+    celery_worker = "celery_worker"
+    load_balancer = "load_balancer"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
+
+
+class HostSpec(Strict):
+    """Dedicated hosts for one role: how many and how big each is."""
+
+    count: Annotated[int, Field(ge=1, le=64, description="Number of identical hosts.")]
+    cpu_cores: Annotated[int, Field(ge=1, le=256, description="CPU cores per host.")]
+    ram_gib: Annotated[float, Field(ge=0.5, le=4096, description="RAM per host, GiB.")]
+    disk_gib: Annotated[int, Field(ge=5, le=100_000, description="Disk per host, GiB.")]
+    storage: Annotated[Literal["ssd", "hdd"], Field(description="Disk kind (tunes I/O costs).")]
+
+
+class Colocated(Strict):
+    """A role that shares the host(s) of another role instead of having its own."""
+
+    colocate: Annotated[Role, Field(description="Role whose host this role runs on.")]
+
+
+def _spec_kind(value: object) -> str:
+    """Pick the branch up front so a typo yields one error, not one per union branch."""
+    if isinstance(value, Colocated) or (isinstance(value, dict) and "colocate" in value):
+        return "Colocated"
+    return "HostSpec"
+
+
+RoleSpec = Annotated[
+    Annotated[HostSpec, Tag("HostSpec")] | Annotated[Colocated, Tag("Colocated")],
+    Discriminator(_spec_kind),
+]
+
+
+class Hosts(Strict):
+    load_balancer: RoleSpec | None = None
+    web: RoleSpec
+    database: RoleSpec | None = None
+    database_replica: HostSpec | None = None
+    database_shard: HostSpec | None = None
+    redis_cache: RoleSpec | None = None
+    redis_broker: RoleSpec | None = None
+    celery_worker: RoleSpec | None = None
+
+    def spec(self, role: Role) -> RoleSpec | None:
+        return getattr(self, role.value)
+
+
+class Database(Strict):
+    engine: Annotated[
+        Literal["postgresql", "sqlite"],
+        Field(description="sqlite only when everything runs on one server."),
+    ] = "postgresql"
+    pooler: Annotated[
+        Literal["none", "pgbouncer"],
+        Field(description="pgbouncer caps server connections when many hosts connect."),
+    ] = "none"
+    name: Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_]{0,62}$")] = "ssas_production"
+    user: Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_]{0,62}$")] = "ssas_user"
+    backup_retention_days: Annotated[int, Field(ge=1, le=365)] = 14
+
+
+class Targets(Strict):
+    """The guide's performance targets for the tier."""
+
+    api_ms: Annotated[int, Field(gt=0, description="API response time target, ms.")]
+    ml_ms: Annotated[int, Field(gt=0, description="ML analysis response time target, ms.")]
+    batch_students_per_min: Annotated[int, Field(gt=0)]
+    concurrent_users: Annotated[int, Field(gt=0)]
+
+
+class MonthlyCost(Strict):
+    usd_min: Annotated[int, Field(ge=0)]
+    usd_max: Annotated[int | None, Field(ge=0, description="Empty for open-ended.")] = None
+
+
+class Site(Strict):
+    """How users reach the service."""
+
+    server_name: str = "ssas.school.internal"
+    tls: Literal["self-signed", "provided"] = "self-signed"
+
+
+class Profile(Strict):
+    name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$")]
+    extends: Annotated[
+        str | None, Field(description="Built-in profile name or path this profile overrides.")
+    ] = None
+    tier: Tier
+    description: str = ""
+    students: Annotated[int, Field(ge=1, le=1_000_000)]
+    staff: Annotated[int, Field(ge=0, le=100_000)]
+    peak_concurrent_users: Annotated[int, Field(ge=1, le=1_000_000)]
+    cache: Annotated[
+        Literal["local", "redis"],
+        Field(description="local = per-process memory cache (single server only)."),
+    ] = "redis"
+    database: Database = Database()
+    hosts: Hosts
+    site: Site = Site()
+    targets: Targets
+    monthly_cost: MonthlyCost

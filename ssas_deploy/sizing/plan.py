@@ -1,0 +1,135 @@
+"""All derived numbers of a deployment, computed once from the topology."""
+
+from dataclasses import dataclass
+
+from ssas_deploy.profiles.models import Profile, Role
+from ssas_deploy.sizing.celery import WorkerGroup, size_worker_groups
+from ssas_deploy.sizing.derived import Derived
+from ssas_deploy.sizing.gunicorn import GunicornSizing, size_gunicorn
+from ssas_deploy.sizing.nginx import NginxSizing, size_nginx
+from ssas_deploy.sizing.pgbouncer import PgbouncerSizing, size_pgbouncer
+from ssas_deploy.sizing.postgresql import PostgresSizing, connections, size_postgresql
+from ssas_deploy.sizing.redis import RedisSizing, size_redis
+from ssas_deploy.sizing.shares import Share, share_of
+from ssas_deploy.topology import Host, Topology
+
+DATABASE_ROLES = (Role.database, Role.database_replica, Role.database_shard)
+GUNICORN_PORT = 8000
+
+
+@dataclass
+class HostSizing:
+    host: Host
+    shares: dict[Role, Share]
+    gunicorn: GunicornSizing | None = None
+    celery_groups: list[WorkerGroup] | None = None
+    postgresql: PostgresSizing | None = None
+    pgbouncer: PgbouncerSizing | None = None
+    redis: dict[str, RedisSizing] | None = None
+    nginx: NginxSizing | None = None
+
+    def explained(self) -> dict[str, dict[str, Derived]]:
+        """Service -> setting -> Derived, in a stable order for `plan --explain`."""
+        out: dict[str, dict[str, Derived]] = {}
+        if self.nginx:
+            out["nginx"] = dict(vars(self.nginx))
+        if self.gunicorn:
+            out["gunicorn"] = dict(vars(self.gunicorn))
+        for group in self.celery_groups or []:
+            out[f"celery {group.name} ({', '.join(group.queues)})"] = {
+                "concurrency": group.concurrency,
+                "TimeoutStopSec": group.stop_timeout,
+            }
+        if self.postgresql:
+            out["postgresql"] = dict(self.postgresql.settings)
+        if self.pgbouncer:
+            out["pgbouncer"] = dict(vars(self.pgbouncer))
+        for kind, redis in (self.redis or {}).items():
+            out[f"redis {kind}"] = {
+                k: v for k, v in vars(redis).items() if isinstance(v, Derived)
+            }
+        return out
+
+
+@dataclass
+class DeploymentSizing:
+    profile: Profile
+    topology: Topology
+    hosts: dict[str, HostSizing]
+
+    def db_clients(self) -> list[tuple[str, int]]:
+        """Connections the app opens to each database alias, per client host."""
+        clients = []
+        for sizing in self.hosts.values():
+            if sizing.gunicorn:
+                clients.append((f"{sizing.host.name} gunicorn", sizing.gunicorn.db_connections))
+            if sizing.celery_groups:
+                children = sum(g.concurrency.value for g in sizing.celery_groups)
+                beat = 1 if is_beat_host(self.topology, sizing.host) else 0
+                clients.append((f"{sizing.host.name} celery", children + beat))
+        return clients
+
+
+def is_beat_host(topology: Topology, host: Host) -> bool:
+    return topology.first(Role.celery_worker) == host
+
+
+def size_deployment(profile: Profile, topology: Topology) -> DeploymentSizing:
+    hosts: dict[str, HostSizing] = {}
+    for host in topology.hosts:
+        hw = host.hardware
+        shares = {r: share_of(r, host.roles, hw.cpu_cores, hw.ram_gib) for r in host.roles}
+        sizing = HostSizing(host, shares)
+        if host.has(Role.web):
+            sizing.gunicorn = size_gunicorn(shares[Role.web])
+        if host.has(Role.celery_worker):
+            sizing.celery_groups = size_worker_groups(shares[Role.celery_worker])
+        redis = {}
+        if host.has(Role.redis_cache):
+            redis["cache"] = size_redis("cache", shares[Role.redis_cache])
+        if host.has(Role.redis_broker):
+            redis["broker"] = size_redis("broker", shares[Role.redis_broker])
+        sizing.redis = redis or None
+        hosts[host.name] = sizing
+    deployment = DeploymentSizing(profile, topology, hosts)
+    _size_databases(deployment)
+    _size_load_balancer(deployment)
+    return deployment
+
+
+def _size_databases(deployment: DeploymentSizing) -> None:
+    profile = deployment.profile
+    if profile.database.engine != "postgresql":
+        return
+    clients = deployment.db_clients()
+    pooled = profile.database.pooler == "pgbouncer"
+    for sizing in deployment.hosts.values():
+        host = sizing.host
+        role = next((r for r in DATABASE_ROLES if host.has(r)), None)
+        if role is None:
+            continue
+        cores = host.hardware.cpu_cores
+        if pooled:
+            sizing.pgbouncer = size_pgbouncer(cores, clients)
+            pool = sizing.pgbouncer.default_pool_size.value
+            reserve = sizing.pgbouncer.reserve_pool_size.value
+            server_clients = [("pgbouncer pool", pool), ("pgbouncer reserve", reserve)]
+            max_conn = connections(server_clients, pooled=True)
+        else:
+            max_conn = connections(clients, pooled=False)
+        sizing.postgresql = size_postgresql(
+            sizing.shares[role], cores, host.hardware.storage, max_conn
+        )
+
+
+def _size_load_balancer(deployment: DeploymentSizing) -> None:
+    web = [
+        (h.name, h.address, GUNICORN_PORT, h.hardware.cpu_cores)
+        for h in deployment.topology.with_role(Role.web)
+    ]
+    for sizing in deployment.hosts.values():
+        if sizing.host.has(Role.load_balancer):
+            cores = sizing.shares[Role.load_balancer].cores.value
+            sizing.nginx = size_nginx(
+                max(1.0, cores), deployment.profile.peak_concurrent_users, web
+            )
