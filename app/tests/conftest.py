@@ -1,0 +1,59 @@
+import pytest
+from django.contrib.auth.models import Group, User
+from django.core.cache import caches
+from rest_framework.test import APIClient
+
+from ssas.ml.training import train_all
+from ssas.students.roles import ADMINS, TEACHERS
+from ssas.students.synthetic import generate_school
+
+
+@pytest.fixture(autouse=True)
+def _isolated_state(settings, tmp_path):
+    """Each test gets its own model directory and empty caches."""
+    settings.SSAS_ML_MODEL_DIR = tmp_path / "models"
+    for alias in ("default", "ml_cache"):
+        caches[alias].clear()
+
+
+def _user(username, group=None, **extra):
+    user = User.objects.create_user(username, password="pw-for-tests-only", **extra)
+    if group:
+        user.groups.add(Group.objects.get(name=group))
+    return user
+
+
+@pytest.fixture
+def teacher(db):
+    return _user("teacher", TEACHERS)
+
+
+@pytest.fixture
+def admin_user(db):
+    return _user("schooladmin", ADMINS, is_staff=True)
+
+
+@pytest.fixture
+def teacher_client(teacher):
+    client = APIClient()
+    client.force_authenticate(teacher)
+    return client
+
+
+@pytest.fixture
+def admin_client(admin_user):
+    client = APIClient()
+    client.force_authenticate(admin_user)
+    return client
+
+
+@pytest.fixture
+def school_data(db):
+    """A small deterministic school: 150 students x 11 subjects x 3 terms."""
+    return generate_school(150, seed=42, school_name="Test High")
+
+
+@pytest.fixture
+def trained(school_data):
+    train_all()
+    return school_data
