@@ -1,0 +1,22 @@
+"""The `ssas-deploy` command: one module per verb group, wired together here."""
+
+import typer
+
+from ssas_deploy.cli import plan_cmd, profiles_cmd, render_cmd
+
+app = typer.Typer(
+    name="ssas-deploy",
+    help="Size, render and deploy the Smart Student Analytics System for a school.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+app.add_typer(profiles_cmd.app, name="profiles")
+app.command("render")(render_cmd.render)
+app.command("plan")(plan_cmd.plan)
+app.command("hostvars", hidden=False)(render_cmd.hostvars)
+
+
+def main() -> None:
+    app()

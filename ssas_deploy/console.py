@@ -1,0 +1,54 @@
+"""Output helpers: results on stdout, diagnostics on stderr, never a traceback."""
+
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from rich.console import Console
+from rich.text import Text
+
+from ssas_deploy.errors import InvalidInputError, SsasDeployError
+
+
+def _width() -> int | None:
+    # Tests pin the width so the asserted output does not depend on the terminal.
+    value = os.environ.get("SSAS_DEPLOY_WIDTH")
+    return int(value) if value else None
+
+
+def out() -> Console:
+    return Console(width=_width(), highlight=False, soft_wrap=True)
+
+
+def err() -> Console:
+    return Console(stderr=True, width=_width(), highlight=False, soft_wrap=True)
+
+
+def display_error(message: str) -> None:
+    err().print(Text.assemble(("error: ", "bold red"), message))
+
+
+def display_warning(message: str) -> None:
+    err().print(Text.assemble(("warning: ", "yellow"), message))
+
+
+def print_raw(text: str) -> None:
+    """Machine output (JSON, schema): no rich processing at all."""
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+@contextmanager
+def reporting() -> Iterator[None]:
+    """Turn the project's errors into a message and its documented exit code."""
+    import typer
+
+    try:
+        yield
+    except InvalidInputError as exc:
+        for problem in exc.problems:
+            display_error(str(problem))
+        raise typer.Exit(exc.exit_code) from None
+    except SsasDeployError as exc:
+        display_error(str(exc))
+        raise typer.Exit(exc.exit_code) from None

@@ -1,0 +1,110 @@
+"""hosts.yaml: which address plays each role of the profile, checked against the profile."""
+
+import difflib
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ssas_deploy.errors import InvalidInputError, Problem
+from ssas_deploy.profiles.models import HostSpec, Profile, Role
+from ssas_deploy.profiles.yaml_source import load_yaml_mapping
+from ssas_deploy.topology import Placement, SshTarget
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SshSettings(_Strict):
+    user: str | None = None
+    port: Annotated[int | None, Field(ge=1, le=65535)] = None
+    key_file: str | None = None
+
+
+class InventoryHost(_Strict):
+    name: Annotated[str, Field(pattern=r"^[a-zA-Z0-9][a-zA-Z0-9.-]*$")]
+    address: Annotated[str, Field(min_length=1)]
+    ssh: SshSettings = SshSettings()
+
+
+class Inventory(_Strict):
+    ssh: SshSettings = SshSettings()
+    hosts: dict[str, list[InventoryHost]]
+
+
+def load_inventory(path: Path, profile: Profile) -> dict[Role, Placement]:
+    doc = load_yaml_mapping(path)
+
+    def problem(loc: tuple, message: str) -> Problem:
+        file, line = doc.where(loc)
+        return Problem(file, line, ".".join(str(p) for p in loc), message)
+
+    try:
+        inventory = Inventory.model_validate(doc.data)
+    except ValidationError as exc:
+        raise InvalidInputError(
+            [problem(tuple(e["loc"]), e["msg"]) for e in exc.errors(include_url=False)]
+        ) from None
+    problems: list[Problem] = []
+    placements: dict[Role, Placement] = {}
+    roles = {r.value: r for r in Role}
+    for role_name, entries in inventory.hosts.items():
+        if role_name not in roles:
+            hint = difflib.get_close_matches(role_name, list(roles), n=1)
+            suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
+            problems.append(problem(("hosts", role_name), f"unknown role{suggestion}"))
+            continue
+        role = roles[role_name]
+        spec = profile.hosts.spec(role)
+        if not isinstance(spec, HostSpec):
+            why = (f"colocated with {spec.colocate.value} in profile '{profile.name}'"
+                   if spec else f"not in profile '{profile.name}'")
+            problems.append(problem(("hosts", role_name), f"role is {why}: list no hosts for it"))
+            continue
+        if len(entries) != spec.count:
+            problems.append(problem(("hosts", role_name),
+                                    f"profile '{profile.name}' needs {spec.count} host(s), "
+                                    f"inventory lists {len(entries)}"))
+            continue
+        placements[role] = Placement(
+            names=[e.name for e in entries],
+            addresses=[e.address for e in entries],
+            ssh=[_ssh(inventory.ssh, e.ssh) for e in entries],
+        )
+    for role in Role:
+        if isinstance(profile.hosts.spec(role), HostSpec) and role.value not in inventory.hosts:
+            problems.append(problem(("hosts",), f"missing role '{role.value}' "
+                                                f"({profile.hosts.spec(role).count} host(s))"))
+    problems += _duplicates(inventory, problem)
+    if problems:
+        raise InvalidInputError(problems)
+    return placements
+
+
+def _ssh(defaults: SshSettings, own: SshSettings) -> SshTarget:
+    return SshTarget(
+        user=own.user or defaults.user or "root",
+        port=own.port or defaults.port or 22,
+        key_file=own.key_file or defaults.key_file,
+    )
+
+
+def _duplicates(inventory: Inventory, problem) -> list[Problem]:
+    problems = []
+    seen_names: dict[str, str] = {}
+    seen_addresses: dict[str, str] = {}
+    for role_name, entries in inventory.hosts.items():
+        for index, entry in enumerate(entries):
+            where = ("hosts", role_name, index)
+            if entry.name in seen_names:
+                problems.append(problem((*where, "name"), f"duplicate host name '{entry.name}' "
+                                                          f"(also in {seen_names[entry.name]})"))
+            if entry.address in seen_addresses:
+                problems.append(problem((*where, "address"),
+                                        f"duplicate address '{entry.address}' (also "
+                                        f"{seen_addresses[entry.address]}); use colocate in "
+                                        "the profile to share a host"))
+            seen_names.setdefault(entry.name, role_name)
+            seen_addresses.setdefault(entry.address, f"{role_name} {entry.name}")
+    return problems

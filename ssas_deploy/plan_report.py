@@ -1,0 +1,111 @@
+"""The plan as a document (for --json) and as rich tables (for people)."""
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from ssas_deploy.context.build import Deployment
+from ssas_deploy.profiles.models import HostSpec, Role
+from ssas_deploy.rendering import RenderedFile, manifest
+
+
+def plan_document(deployment: Deployment, files: list[RenderedFile]) -> dict:
+    profile = deployment.profile
+    return {
+        "profile": profile.name,
+        "tier": profile.tier.value,
+        "students": profile.students,
+        "staff": profile.staff,
+        "peak_concurrent_users": profile.peak_concurrent_users,
+        "targets": profile.targets.model_dump(),
+        "monthly_cost_usd": profile.monthly_cost.model_dump(),
+        "hosts": [
+            {
+                "name": h.name,
+                "address": h.address,
+                "roles": sorted(r.value for r in h.roles),
+                "cpu_cores": h.hardware.cpu_cores,
+                "ram_gib": h.hardware.ram_gib,
+                "disk_gib": h.hardware.disk_gib,
+                "storage": h.hardware.storage,
+                "settings": {
+                    service: {
+                        name: {"value": d.value, "formula": d.formula, "source": d.source}
+                        for name, d in settings.items()
+                    }
+                    for service, settings in deployment.sizing.hosts[h.name].explained().items()
+                },
+            }
+            for h in deployment.topology.hosts
+        ],
+        "files": manifest(files),
+    }
+
+
+def print_plan(console: Console, deployment: Deployment, files: list[RenderedFile],
+               explain: bool) -> None:
+    profile = deployment.profile
+    console.print(f"Profile {profile.name} (tier {profile.tier.value}): "
+                  f"{profile.students:,} students, {profile.staff:,} staff, "
+                  f"{profile.peak_concurrent_users:,} peak concurrent users")
+    console.print(_topology_table(deployment))
+    console.print(_targets_table(deployment))
+    for host in deployment.topology.hosts:
+        if explain:
+            _print_explained(console, deployment, host.name)
+        else:
+            console.print(_settings_table(deployment, host.name))
+    console.print(_files_table(files))
+
+
+def _topology_table(deployment: Deployment) -> Table:
+    table = Table("host", "address", "roles", "cores", "RAM GiB", "disk GiB", "storage",
+                  title="Topology")
+    for h in deployment.topology.hosts:
+        table.add_row(h.name, h.address, ", ".join(sorted(r.value for r in h.roles)),
+                      str(h.hardware.cpu_cores), f"{h.hardware.ram_gib:g}",
+                      str(h.hardware.disk_gib), h.hardware.storage)
+    return table
+
+
+def _targets_table(deployment: Deployment) -> Table:
+    profile = deployment.profile
+    t = profile.targets
+    cost = profile.monthly_cost
+    cost_text = f"${cost.usd_min:,}-{cost.usd_max:,}" if cost.usd_max else f"${cost.usd_min:,}+"
+    table = Table("API", "ML analysis", "batch", "concurrent users", "monthly cost",
+                  title="Targets (the guide's, for this tier)")
+    table.add_row(f"< {t.api_ms} ms", f"< {t.ml_ms} ms", f"{t.batch_students_per_min:,} "
+                  "students/min", f"{t.concurrent_users:,}", cost_text)
+    dedicated = sum(s.count for r in Role
+                    if isinstance(s := profile.hosts.spec(r), HostSpec))
+    table.caption = f"{dedicated} server(s)"
+    return table
+
+
+def _settings_table(deployment: Deployment, host: str) -> Table:
+    table = Table("service", "setting", "value", title=f"Derived settings on {host}")
+    for service, settings in deployment.sizing.hosts[host].explained().items():
+        for name, derived in settings.items():
+            table.add_row(service, name, str(derived.value))
+    return table
+
+
+def _print_explained(console: Console, deployment: Deployment, host: str) -> None:
+    """One line per value: name = value = arithmetic (source)."""
+    console.print(Text(f"Derived settings on {host}", style="bold"))
+    for service, settings in deployment.sizing.hosts[host].explained().items():
+        console.print(Text(f"  {service}", style="cyan"))
+        for name, derived in settings.items():
+            console.print(Text(f"    {derived.explain(name)}"))
+
+
+def _files_table(files: list[RenderedFile]) -> Table:
+    table = Table("host", "path", "owner", "mode", "on change", title="Files")
+    for item in files:
+        spec = item.spec
+        change = f"{spec.action} {spec.service}" if spec.service else ""
+        secret = " (secret)" if spec.secret else ""
+        table.add_row(item.host, spec.dest + secret, f"{spec.owner}:{spec.group}", spec.mode,
+                      change)
+    return table

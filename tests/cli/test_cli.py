@@ -1,0 +1,139 @@
+import json
+
+from typer.testing import CliRunner
+
+from ssas_deploy.cli.app import app
+
+from ..conftest import REPO
+
+runner = CliRunner()
+
+
+def invoke(*args):
+    return runner.invoke(app, list(args))
+
+
+def test_every_command_has_help():
+    for args in (["--help"], ["profiles", "--help"], ["profiles", "list", "--help"],
+                 ["profiles", "show", "--help"], ["profiles", "validate", "--help"],
+                 ["profiles", "schema", "--help"], ["render", "--help"], ["plan", "--help"],
+                 ["hostvars", "--help"]):
+        result = invoke(*args)
+        assert result.exit_code == 0, args
+        assert "Usage:" in result.output
+
+
+def test_profiles_list_shows_the_four_tiers():
+    result = invoke("profiles", "list")
+    assert result.exit_code == 0
+    for row in ("small", "medium", "large", "very-large", "3,000+", "800-1,500"):
+        assert row in result.output
+
+
+def test_profiles_show_prints_the_merged_profile(tmp_path):
+    custom = tmp_path / "p.yaml"
+    custom.write_text("name: district\nextends: large\nstudents: 2900\n")
+    result = invoke("profiles", "show", str(custom))
+    assert result.exit_code == 0
+    assert "students: 2900" in result.output
+    assert "api_ms: 200" in result.output
+
+
+def test_validate_reports_file_line_field_with_exit_2(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\nextends: small\nstaf: 3\n")
+    good = tmp_path / "good.yaml"
+    good.write_text("name: y\nextends: small\n")
+    result = invoke("profiles", "validate", str(good), str(bad))
+    assert result.exit_code == 2
+    assert f"{good}: ok" in result.output
+    assert f"error: {bad}:3: staf: unknown key (did you mean 'staff'?)" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_committed_schema_is_in_sync():
+    result = invoke("profiles", "schema")
+    assert result.exit_code == 0
+    committed = json.loads((REPO / "sizing_profiles/profile.schema.json").read_text())
+    assert json.loads(result.output) == committed, (
+        "regenerate: ssas-deploy profiles schema > sizing_profiles/profile.schema.json"
+    )
+
+
+def test_render_writes_tree_and_manifest(tmp_path):
+    out = tmp_path / "out"
+    result = invoke("render", "--profile", "large", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((out / "manifest.json").read_text())
+    hosts = {f["host"] for f in manifest["files"]}
+    assert hosts == {"lb-1", "web-1", "web-2", "web-3", "db-1", "cache-1", "worker-1"}
+    for entry in manifest["files"]:
+        path = out / entry["host"] / entry["path"].lstrip("/")
+        assert path.is_file()
+        assert oct(path.stat().st_mode & 0o777) == oct(int(entry["mode"], 8))
+        import hashlib
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == entry["sha256"]
+    conf = next(f for f in manifest["files"] if f["path"].endswith("postgresql.conf"))
+    assert (conf["host"], conf["owner"], conf["service"]) == ("db-1", "postgres",
+                                                              "postgresql@15-main")
+
+
+def test_render_with_inventory_uses_addresses(tmp_path):
+    out = tmp_path / "out"
+    result = invoke("render", "-p", "large", "-i", str(REPO / "inventories/large.example.yaml"),
+                    "-o", str(out))
+    assert result.exit_code == 0, result.output
+    site = (out / "lb-1/etc/nginx/conf.d/ssas.conf").read_text()
+    assert "server 10.0.1.10:8000 weight=4" in site
+
+
+def test_plan_json_is_one_document_on_stdout():
+    result = invoke("plan", "--profile", "very-large", "--json")
+    assert result.exit_code == 0
+    doc = json.loads(result.stdout)
+    assert doc["tier"] == "very-large"
+    assert len(doc["hosts"]) == 23
+    db = next(h for h in doc["hosts"] if h["name"] == "db-1")
+    shared_buffers = db["settings"]["postgresql"]["shared_buffers"]
+    assert shared_buffers["formula"].startswith("R / 4")
+    assert any(f["secret"] for f in doc["files"])
+
+
+def test_plan_explain_shows_the_arithmetic():
+    result = invoke("plan", "--profile", "small", "--explain")
+    assert result.exit_code == 0
+    assert "shared_buffers = 333MB = R / 4; R = 1.3 GiB" in result.output
+    assert "workers = 2 = max(2, min(2 x 0.75 cores + 1 = 2" in result.output
+    assert "Targets" in result.output and "$50-100" in result.output
+
+
+def test_plan_without_explain_lists_topology_and_files():
+    result = invoke("plan", "--profile", "medium")
+    assert result.exit_code == 0
+    assert "/etc/postgresql/15/main/postgresql.conf" in result.output
+    assert "/etc/redis/ssas-cache.acl (secret)" in result.output
+
+
+def test_bad_profile_exits_2_without_traceback(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\nextends: large\ndatabase: {engine: sqlite}\n")
+    result = invoke("plan", "--profile", str(bad))
+    assert result.exit_code == 2
+    assert "database.engine: sqlite needs a single server" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_unknown_profile_name_exits_2():
+    result = invoke("render", "--profile", "huge", "--out", "/nonexistent")
+    assert result.exit_code == 2
+    assert "no profile file or built-in profile named 'huge'" in result.output
+
+
+def test_hostvars_prints_json_for_one_host():
+    result = invoke("hostvars", "--profile", "small", "--host", "web-1")
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    assert data["ssas_hostname"] == "web-1"
+    assert data["gunicorn_bind"] == "127.0.0.1:8000"
+    bad = invoke("hostvars", "--profile", "small", "--host", "db-9")
+    assert bad.exit_code == 2

@@ -1,0 +1,60 @@
+import pytest
+
+from ssas_deploy.context.build import build
+from ssas_deploy.errors import InvalidInputError
+from ssas_deploy.inventory import load_inventory
+from ssas_deploy.profiles.loader import load_profile
+from ssas_deploy.profiles.models import Role
+
+from ..conftest import REPO
+
+
+def test_example_inventory_places_every_host():
+    profile = load_profile("large")
+    placements = load_inventory(REPO / "inventories/large.example.yaml", profile)
+    deployment = build(profile, placements)
+    db = deployment.topology.by_name("db-1")
+    assert db.address == "10.0.1.20"
+    assert deployment.topology.by_name("worker-1").ssh.user == "admin"
+    assert deployment.topology.by_name("web-2").ssh.user == "deploy"
+    # Addresses flow into the configs: the database admits exactly the app hosts.
+    [rule] = [r for r in deployment.host_vars["db-1"]["common_firewall_rules"]
+              if r["port"] == 5432]
+    assert rule["sources"] == ["10.0.1.10", "10.0.1.11", "10.0.1.12", "10.0.1.40"]
+    upstreams = deployment.host_vars["lb-1"]["nginx_upstreams"]
+    assert [u["address"] for u in upstreams] == ["10.0.1.10", "10.0.1.11", "10.0.1.12"]
+    assert Role.redis_broker in deployment.topology.by_name("cache-1").roles
+
+
+def errors_for(tmp_path, text, profile="large"):
+    path = tmp_path / "hosts.yaml"
+    path.write_text(text)
+    with pytest.raises(InvalidInputError) as caught:
+        load_inventory(path, load_profile(profile))
+    return path, [str(p) for p in caught.value.problems]
+
+
+def test_wrong_counts_unknown_roles_and_duplicates(tmp_path):
+    path, messages = errors_for(tmp_path, """\
+hosts:
+  load_balancer: [{name: lb-1, address: 10.0.0.1}]
+  web: [{name: web-1, address: 10.0.0.2}]
+  databse: [{name: db-1, address: 10.0.0.3}]
+  redis_cache: [{name: cache-1, address: 10.0.0.2}]
+  redis_broker: [{name: broker-1, address: 10.0.0.9}]
+  celery_worker: [{name: lb-1, address: 10.0.0.4}]
+""")
+    joined = "\n".join(messages)
+    assert f"{path}:3: hosts.web: profile 'large' needs 3 host(s), inventory lists 1" in joined
+    assert f"{path}:4: hosts.databse: unknown role (did you mean 'database'?)" in joined
+    assert f"{path}:6: hosts.redis_broker: role is colocated with redis_cache" in joined
+    assert "missing role 'database'" in joined
+    assert "duplicate host name 'lb-1'" in joined
+    assert "duplicate address '10.0.0.2'" in joined
+
+
+def test_malformed_entries_name_the_line(tmp_path):
+    path, messages = errors_for(tmp_path, "hosts:\n  web:\n    - {name: web-1, port: 22}\n",
+                                profile="small")
+    assert any(m.startswith(f"{path}:3: hosts.web.0.address") for m in messages)
+    assert any("hosts.web.0.port" in m and "Extra inputs" in m for m in messages)

@@ -1,0 +1,138 @@
+import pytest
+
+from ssas_deploy.errors import InvalidInputError
+from ssas_deploy.profiles.loader import builtin_profile_names, load_profile_with_warnings
+from ssas_deploy.profiles.models import Colocated, HostSpec, Tier
+
+
+def problems_of(ref: str) -> list[str]:
+    with pytest.raises(InvalidInputError) as caught:
+        load_profile_with_warnings(ref)
+    return [str(p) for p in caught.value.problems]
+
+
+@pytest.mark.parametrize("name", ["small", "medium", "large", "very-large"])
+def test_builtin_profiles_load_without_warnings(name):
+    profile, warnings = load_profile_with_warnings(name)
+    assert profile.name == name
+    assert warnings == []
+
+
+def test_builtin_names_are_the_four_tiers():
+    assert builtin_profile_names() == ["large", "medium", "small", "very-large"]
+
+
+def test_guide_numbers_in_builtin_profiles():
+    large, _ = load_profile_with_warnings("large")
+    assert large.tier is Tier.large
+    assert isinstance(large.hosts.web, HostSpec)
+    assert (large.hosts.web.count, large.hosts.web.cpu_cores) == (3, 4)
+    assert (large.targets.api_ms, large.targets.ml_ms) == (200, 500)
+    assert (large.monthly_cost.usd_min, large.monthly_cost.usd_max) == (800, 1500)
+    small, _ = load_profile_with_warnings("small")
+    assert isinstance(small.hosts.database, Colocated)
+    assert small.targets.batch_students_per_min == 100
+
+
+def test_extends_overrides_only_given_keys(write_profile):
+    path = write_profile(
+        "name: district\nextends: large\nstudents: 2900\nhosts:\n  web: {count: 2}\n"
+    )
+    profile, _ = load_profile_with_warnings(str(path))
+    assert profile.students == 2900
+    assert profile.hosts.web.count == 2
+    assert profile.hosts.web.cpu_cores == 4  # inherited
+    assert profile.targets.api_ms == 200
+
+
+def test_extends_accepts_a_path_relative_to_the_profile(write_profile, tmp_path):
+    write_profile("name: base\nextends: small\nstudents: 700\n", name="base.yaml")
+    child = write_profile("name: child\nextends: base.yaml\nstaff: 45\n", name="child.yaml")
+    profile, _ = load_profile_with_warnings(str(child))
+    assert (profile.students, profile.staff) == (700, 45)
+
+
+def test_unknown_key_names_file_line_and_suggests(write_profile):
+    path = write_profile(
+        "name: x\nextends: small\nhosts:\n  web: {count: 1, cpu_corez: 2, ram_gib: 4, "
+        "disk_gib: 50, storage: ssd}\n"
+    )
+    [message] = problems_of(str(path))
+    assert message.startswith(f"{path}:4: hosts.web.cpu_corez: unknown key")
+    assert "did you mean 'cpu_cores'?" in message
+
+
+def test_all_errors_of_a_file_are_reported_at_once(write_profile):
+    path = write_profile(
+        "name: x\nextends: large\nstudentz: 10\ntargets:\n  api_ms: fast\n"
+        "hosts:\n  web: {count: 2, cpu_cores: 0, ram_gib: 4, disk_gib: 50, storage: nvme}\n"
+    )
+    messages = problems_of(str(path))
+    assert len(messages) == 4
+    joined = "\n".join(messages)
+    assert f"{path}:3: studentz: unknown key (did you mean 'students'?)" in joined
+    assert f"{path}:5: targets.api_ms:" in joined
+    assert f"{path}:7: hosts.web.cpu_cores: Input should be greater than or equal to 1" in joined
+    assert f"{path}:7: hosts.web.storage: Input should be 'ssd' or 'hdd'" in joined
+
+
+def test_several_web_servers_need_a_load_balancer(write_profile):
+    path = write_profile(
+        "name: x\nextends: large\nhosts:\n  load_balancer: null\n"
+    )
+    messages = problems_of(str(path))
+    assert any("hosts.web.count: several web servers need a load_balancer" in m
+               for m in messages)
+
+
+def test_sqlite_needs_a_single_server(write_profile):
+    path = write_profile("name: x\nextends: large\ndatabase:\n  engine: sqlite\n")
+    messages = problems_of(str(path))
+    assert any(f"{path}:4: database.engine: sqlite needs a single server" in m
+               for m in messages)
+
+
+def test_sqlite_on_the_small_server_is_fine(write_profile):
+    path = write_profile("name: x\nextends: small\ndatabase:\n  engine: sqlite\n")
+    profile, _ = load_profile_with_warnings(str(path))
+    assert profile.database.engine == "sqlite"
+
+
+def test_colocating_on_a_multi_host_role_is_refused(write_profile):
+    path = write_profile("name: x\nextends: large\nhosts:\n  celery_worker: {colocate: web}\n")
+    messages = problems_of(str(path))
+    assert any(f"{path}:4: hosts.celery_worker.colocate: 'web' has 3 hosts" in m
+               for m in messages)
+
+
+def test_students_outside_the_tier_warn(write_profile):
+    path = write_profile("name: x\nextends: small\nstudents: 5000\n")
+    _, warnings = load_profile_with_warnings(str(path))
+    assert [str(w) for w in warnings] == [
+        f"{path}:3: students: 5,000 is outside the small tier (200-800)"
+    ]
+
+
+def test_yaml_syntax_error_has_a_line(write_profile):
+    path = write_profile("name: x\nhosts:\n  web: {count: 1\nstudents: 3\n")
+    [message] = problems_of(str(path))
+    assert message.startswith(f"{path}:")
+    assert "invalid YAML" in message
+
+
+def test_duplicate_keys_are_errors(write_profile):
+    path = write_profile("name: x\nextends: small\nstudents: 300\nstudents: 400\n")
+    [message] = problems_of(str(path))
+    assert message == f"{path}:4: students: duplicate key"
+
+
+def test_extends_cycle_is_reported(write_profile):
+    write_profile("name: a\nextends: b.yaml\n", name="a.yaml")
+    b = write_profile("name: b\nextends: a.yaml\n", name="b.yaml")
+    [message] = problems_of(str(b))
+    assert "extends cycle" in message
+
+
+def test_unknown_builtin_name_suggests_one():
+    [message] = problems_of("smal")
+    assert "did you mean 'small'?" in message

@@ -1,0 +1,105 @@
+import pytest
+
+from ssas_deploy.profiles.models import Role
+from ssas_deploy.sizing.celery import QUEUES, size_worker_groups, visibility_timeout
+from ssas_deploy.sizing.derived import GIB, MIB, pg_size
+from ssas_deploy.sizing.gunicorn import size_gunicorn
+from ssas_deploy.sizing.postgresql import connections, size_postgresql
+from ssas_deploy.sizing.redis import size_redis
+from ssas_deploy.sizing.shares import os_reserve_kb, share_of
+
+
+def dedicated(role, cores, ram_gib):
+    return share_of(role, frozenset({role}), cores, ram_gib)
+
+
+def test_pg_size_uses_postgresql_units():
+    assert pg_size(4 * GIB) == "4GB"
+    assert pg_size(512 * MIB) == "512MB"
+    assert pg_size(640) == "640kB"
+
+
+def test_os_reserve_is_bounded():
+    assert os_reserve_kb(4 * GIB) == GIB // 2
+    assert os_reserve_kb(64 * GIB) == 2 * GIB
+
+
+def test_pgtune_formulas_on_a_dedicated_16_gib_host():
+    share = dedicated(Role.database, 8, 16)
+    r = 16 * GIB - int(16 * GIB * 0.10)
+    assert share.ram_kb.value == r
+    max_conn = connections([("web", 100)], pooled=False)
+    assert max_conn.value == 113  # 100 + 3 reserved + 10 headroom
+    pg = size_postgresql(share, 8, "ssd", max_conn)
+    assert pg.value("shared_buffers") == pg_size(r // 4)
+    assert pg.value("effective_cache_size") == pg_size(r * 3 // 4)
+    assert pg.value("maintenance_work_mem") == pg_size(r // 16)
+    expected_work_mem = (r - r // 4) // ((113 + 8) * 3)
+    assert pg.value("work_mem") == pg_size(expected_work_mem)
+    assert pg.value("random_page_cost") == 1.1
+    assert pg.value("max_parallel_workers_per_gather") == 4
+    assert pg.value("wal_buffers") == "16MB"
+
+
+def test_hdd_changes_io_costs():
+    pg = size_postgresql(dedicated(Role.database, 2, 4), 2, "hdd",
+                         connections([("web", 10)], pooled=False))
+    assert pg.value("random_page_cost") == 4.0
+    assert pg.value("effective_io_concurrency") == 2
+    assert "max_parallel_workers_per_gather" not in pg.settings
+
+
+def test_work_mem_shrinks_as_connections_grow():
+    share = dedicated(Role.database, 8, 16)
+    few = size_postgresql(share, 8, "ssd", connections([("a", 20)], pooled=False))
+    many = size_postgresql(share, 8, "ssd", connections([("a", 400)], pooled=False))
+    assert int(few.value("work_mem")[:-2]) > int(many.value("work_mem")[:-2])
+
+
+def test_gunicorn_on_a_dedicated_host_uses_two_per_core_plus_one():
+    g = size_gunicorn(dedicated(Role.web, 4, 8))
+    assert g.workers.value == 9
+    assert g.db_connections == 9 * g.threads.value
+
+
+def test_gunicorn_on_the_shared_small_server_is_smaller():
+    roles = frozenset({Role.web, Role.database, Role.celery_worker, Role.redis_broker,
+                       Role.load_balancer})
+    g = size_gunicorn(share_of(Role.web, roles, 2, 4))
+    assert g.workers.value < 2 * 2 + 1
+    assert "shared host" in g.workers.source
+
+
+def test_gunicorn_is_capped_by_ram():
+    g = size_gunicorn(dedicated(Role.web, 16, 2))
+    assert g.workers.value == (2 * GIB - GIB // 2) // (300 * MIB)
+    assert "RAM" in g.workers.formula
+
+
+def test_redis_cache_and_broker_have_opposite_policies():
+    share = dedicated(Role.redis_cache, 2, 8)
+    cache, broker = size_redis("cache", share), size_redis("broker", share)
+    assert cache.maxmemory_policy.value == "allkeys-lru"
+    assert cache.appendonly.value == "no"
+    assert broker.maxmemory_policy.value == "noeviction"
+    assert broker.appendonly.value == "yes"
+    assert cache.port != broker.port
+
+
+def test_visibility_timeout_outlasts_every_queue():
+    vt = visibility_timeout().value
+    for queue in QUEUES:
+        assert vt > queue.time_limit * (queue.prefetch + 1)
+        assert queue.soft_time_limit < queue.time_limit
+
+
+@pytest.mark.parametrize("cores", [1, 2, 4, 8])
+def test_worker_groups_cover_every_queue_once(cores):
+    groups = size_worker_groups(dedicated(Role.celery_worker, cores, 16))
+    queues = [q for g in groups for q in g.queues]
+    assert sorted(queues) == sorted(q.name for q in QUEUES)
+    for group in groups:
+        hard = max(q.time_limit for q in QUEUES if q.name in group.queues)
+        assert group.stop_timeout.value > hard
+        if "ml_heavy" in group.queues:
+            assert group.prefetch_multiplier == 1
