@@ -41,7 +41,7 @@ class ModelStore:
 
     def save(self, name: str, bundle: dict) -> str:
         now = datetime.now(UTC)
-        version = f"{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+        version = f"{now:%Y%m%dT%H%M%S.%f}-{uuid.uuid4().hex[:6]}"  # sortable by time
         bundle = {**bundle, "version": version, "trained_at": now.isoformat()}
         self._atomic_write(self._dir(name) / f"{version}.joblib",
                            lambda fh: joblib.dump(bundle, fh))

@@ -12,7 +12,8 @@ from urllib.parse import unquote, urlsplit
 from .dev import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast tests only
-SSAS_ML_MODEL_DIR = Path(tempfile.mkdtemp(prefix="ssas-test-models-"))
+# Tests point this at a per-test tmp_path; the default only has to be harmless.
+SSAS_ML_MODEL_DIR = Path(tempfile.gettempdir()) / "ssas-test-models"
 
 
 def _postgres_from_url(url: str) -> dict:
