@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Set up a fresh Debian 12 machine for ssas-deploy: system packages the CLI's checks use and
+# a Python venv (.venv) with the CLI, the bundled app and the Ansible toolchain.
+# Idempotent: a second run only verifies. Prints a timing line per step.
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+venv="${SSAS_VENV:-$repo/.venv}"
+python="${PYTHON:-python3}"
+
+step() { printf '==> %s\n' "$1"; step_start=$(date +%s); }
+done_step() { printf 'timing: %-28s %4ss\n' "$1" "$(($(date +%s) - step_start))"; }
+
+# The daemons whose own checkers validate rendered configs, plus what the app tests start.
+packages=(nginx postgresql postgresql-contrib redis-server ssl-cert nftables systemd openssl
+          python3-venv util-linux)
+
+step "system packages"
+missing=()
+for pkg in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" \
+    || missing+=("$pkg")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  # Installing must not leave daemons running on this machine: tests start their own.
+  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  rm -f /usr/sbin/policy-rc.d
+fi
+[ -f /etc/ssl/certs/ssl-cert-snakeoil.pem ] || make-ssl-cert generate-default-snakeoil
+done_step "system packages"
+
+step "python venv"
+[ -x "$venv/bin/python" ] || "$python" -m venv "$venv"
+"$venv/bin/pip" install -q --upgrade pip
+"$venv/bin/pip" install -q -e "$repo[dev]" -e "$repo/app[test]" -r "$repo/requirements-ansible.txt"
+done_step "python venv"

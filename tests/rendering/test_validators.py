@@ -1,0 +1,246 @@
+"""Every rendered file of every tier goes through its own daemon's checker.
+
+Needs the real tools (nginx, PostgreSQL 15, redis-server, systemd-analyze, nft, gunicorn and
+the app): `scripts/test.sh` installs them. Rendering uses an inventory with loopback-free
+private addresses, as a real school would have.
+"""
+
+import os
+import py_compile
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from ssas_deploy.context.build import build
+from ssas_deploy.profiles.loader import load_profile
+from ssas_deploy.profiles.models import HostSpec, Role
+from ssas_deploy.topology import NAME_PREFIX, Placement, SshTarget
+from ssas_deploy.rendering import MASK, render_deployment, write_tree
+
+from .sandbox import overlay, run_with_mounts
+
+pytestmark = pytest.mark.validators
+TIERS = ["small", "medium", "large", "very-large"]
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+
+
+def need(*tools: str) -> None:
+    missing = [t for t in tools if not shutil.which(t) and not Path(t).exists()]
+    if missing and os.environ.get("CI"):
+        pytest.fail(f"validator tools missing in CI: {missing}")
+    if missing:
+        pytest.skip(f"missing {missing}; run scripts/test.sh to install them")
+
+
+def private_addresses(profile) -> dict[Role, Placement]:
+    """An inventory as a school would write it: every host on a private address."""
+    placements = {}
+    for group, role in enumerate(Role, start=1):
+        spec = profile.hosts.spec(role)
+        if isinstance(spec, HostSpec):
+            names = [f"{NAME_PREFIX[role]}-{i + 1}" for i in range(spec.count)]
+            placements[role] = Placement(names, [f"10.20.{group}.{i + 10}" for i in
+                                                 range(spec.count)], [SshTarget()] * spec.count)
+    return placements
+
+
+@pytest.fixture(scope="module", params=TIERS)
+def tier(request, tmp_path_factory):
+    profile = load_profile(request.param)
+    deployment = build(profile, private_addresses(profile))
+    files = render_deployment(deployment)
+    out = tmp_path_factory.mktemp(request.param)
+    write_tree(files, out)
+    return request.param, deployment, files, out
+
+
+def distinct(files, suffix):
+    """One rendered file per distinct content: identical hosts need one check."""
+    seen = {}
+    for item in files:
+        if item.spec.dest.endswith(suffix):
+            seen.setdefault(item.sha256, item)
+    return list(seen.values())
+
+
+def test_nginx_accepts_the_config(tier, tmp_path):
+    need("nginx", "openssl", "unshare")
+    _, _, files, out = tier
+    for item in distinct(files, "conf.d/ssas.conf"):
+        host_tree = out / item.host
+        nginx_dir = overlay("/etc/nginx", host_tree, tmp_path / item.host)
+        ssl_dir = overlay("/etc/ssl", host_tree, tmp_path / item.host)
+        (ssl_dir / "ssas").mkdir(exist_ok=True)
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                        "-subj", "/CN=ssas.test", "-keyout", ssl_dir / "ssas/ssas.key",
+                        "-out", ssl_dir / "ssas/ssas.crt"], check=True, capture_output=True)
+        result = run_with_mounts({"/etc/nginx": nginx_dir, "/etc/ssl": ssl_dir},
+                                 "nginx -t -c /etc/nginx/nginx.conf")
+        assert result.returncode == 0, f"{item.host}: {result.stderr}"
+        assert "syntax is ok" in result.stderr
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def as_postgres(*args, **kwargs):
+    return subprocess.run(["runuser", "-u", "postgres", "--", *map(str, args)],
+                          capture_output=True, text=True, **kwargs)
+
+
+def test_postgresql_starts_with_the_rendered_config(tier, tmp_path):
+    need(str(PG_BIN / "postgres"), "runuser")
+    _, deployment, files, out = tier
+    confs = distinct(files, "postgresql.conf")
+    if not confs:
+        pytest.skip("no PostgreSQL in this tier")
+    # pytest's temp dirs are private to root; the server runs as postgres.
+    work = Path(tempfile.mkdtemp(prefix="ssas-pg-"))
+    shutil.chown(work, "postgres", "postgres")
+    data = work / "data"
+    init = as_postgres(PG_BIN / "initdb", "-D", data, "-A", "trust")
+    assert init.returncode == 0, init.stderr
+    for item in confs:
+        conf_dir = work / item.host
+        shutil.copytree(out / item.host / "etc/postgresql/15/main", conf_dir)
+        for path in (conf_dir, *conf_dir.iterdir()):
+            shutil.chown(path, "postgres", "postgres")
+        port = free_port()
+        options = (f"-c config_file={conf_dir}/postgresql.conf -c data_directory={data} "
+                   f"-c hba_file={conf_dir}/pg_hba.conf -c ident_file={data}/pg_ident.conf "
+                   f"-c external_pid_file={work}/pid -c unix_socket_directories={work} "
+                   f"-c listen_addresses='' -c port={port}")
+        start = as_postgres(PG_BIN / "pg_ctl", "-D", data, "-w", "-t", "60", "-l",
+                            work / "log", "-o", options, "start")
+        log = (work / "log").read_text() if (work / "log").exists() else ""
+        assert start.returncode == 0, f"{item.host}: {start.stderr}\n{log}"
+        try:
+            hv = deployment.host_vars[item.host]
+            expected = hv["postgresql_settings"]["shared_buffers"]
+            show = as_postgres(PG_BIN / "psql", "-h", work, "-p", port, "-d", "postgres", "-Atc",
+                               "select current_setting('shared_buffers'), "
+                               "(select count(*) from pg_hba_file_rules where error is not null)")
+            assert show.returncode == 0, show.stderr
+            shared_buffers, hba_errors = show.stdout.strip().split("|")
+            assert hba_errors == "0"
+            assert _pg_bytes(shared_buffers) == _pg_bytes(expected)
+        finally:
+            as_postgres(PG_BIN / "pg_ctl", "-D", data, "-m", "fast", "-w", "stop")
+    shutil.rmtree(work)
+
+
+def _pg_bytes(text: str) -> int:
+    units = {"kB": 1024, "MB": 1024**2, "GB": 1024**3}
+    for unit, factor in units.items():
+        if text.endswith(unit):
+            return int(text[: -len(unit)]) * factor
+    return int(text)
+
+
+def test_redis_loads_each_rendered_config(tier, tmp_path):
+    need("redis-server", "redis-cli", "unshare")
+    _, _, files, out = tier
+    confs = distinct(files, ".conf")
+    confs = [c for c in confs if c.spec.template == "redis/redis.conf.j2"]
+    if not confs:
+        pytest.skip("no Redis in this tier")
+    for item in confs:
+        instance = item.spec.extra_vars["redis_instance"]
+        label = f"{item.host}-{instance['name']}"
+        redis_dir = overlay("/etc/redis", out / item.host, tmp_path / label)
+        state = tmp_path / f"state-{label}"
+        data = state / f"ssas-{instance['name']}"  # the config's `dir`, checked when parsed
+        data.mkdir(parents=True)
+        sock = data / "redis.sock"
+        # Port 0: no TCP listener, so the config's private bind address need not exist here.
+        command = (f"redis-server /etc/redis/ssas-{instance['name']}.conf --port 0 "
+                   f"--unixsocket {sock} --dir {data} --daemonize yes --pidfile {data}/pid "
+                   f"--logfile {data}/log")
+        started = run_with_mounts({"/etc/redis": redis_dir, "/var/lib/redis": state}, command)
+        assert started.returncode == 0, started.stderr + started.stdout
+        try:
+            info = _wait_for_info(sock)
+            assert f"maxmemory_policy:{instance['maxmemory_policy']}" in info
+            aof = "1" if instance["appendonly"] == "yes" else "0"
+            assert f"aof_enabled:{aof}" in info
+        finally:
+            pid = (data / "pid").read_text().strip() if (data / "pid").exists() else None
+            if pid:
+                os.kill(int(pid), 15)
+
+
+def _wait_for_info(sock: Path) -> str:
+    deadline = time.monotonic() + 15
+    while True:
+        result = subprocess.run(["redis-cli", "-s", str(sock), "--user", "ssas", "--pass", MASK,
+                                 "--no-auth-warning", "INFO"], capture_output=True, text=True)
+        if result.returncode == 0 and "redis_version" in result.stdout:
+            return result.stdout
+        if time.monotonic() > deadline:
+            raise AssertionError(f"redis did not answer: {result.stdout}{result.stderr}")
+        time.sleep(0.2)
+
+
+def test_systemd_units_verify(tier, tmp_path):
+    need("systemd-analyze", "unshare")
+    _, _, files, out = tier
+    units = [f for f in files if f.spec.dest.startswith("/etc/systemd/system/")]
+    opt = tmp_path / "opt"
+    for tool in ("gunicorn", "celery"):
+        stub = opt / "ssas/venv/bin" / tool
+        stub.parent.mkdir(parents=True, exist_ok=True)
+        stub.write_text("#!/bin/sh\n")
+        stub.chmod(0o755)
+    paths = " ".join(str(out / u.host / u.spec.dest.lstrip("/")) for u in units)
+    # The units name /opt/ssas/venv/bin/*, installed later by the roles: stubs stand in.
+    result = run_with_mounts({"/opt": opt}, f"systemd-analyze verify {paths}")
+    assert result.returncode == 0, result.stderr
+
+
+def test_nftables_rulesets_parse(tier):
+    need("nft")
+    _, _, files, out = tier
+    for item in distinct(files, "nftables.conf"):
+        path = out / item.host / "etc/nftables.conf"
+        result = subprocess.run(["nft", "-c", "-f", str(path)], capture_output=True, text=True)
+        assert result.returncode == 0, f"{item.host}: {result.stderr}"
+
+
+def app_environment(host_tree: Path) -> dict:
+    return {**os.environ, "PYTHONPATH": str(host_tree / "etc/ssas"),
+            "DJANGO_SETTINGS_MODULE": "ssas_settings", "SSAS_SECRET_KEY": "x" * 60,
+            "SSAS_DB_PASSWORD": "p", "SSAS_REDIS_CACHE_PASSWORD": "c",
+            "SSAS_REDIS_BROKER_PASSWORD": "b"}
+
+
+def test_gunicorn_accepts_config_and_loads_the_app(tier):
+    need("gunicorn")
+    pytest.importorskip("ssas", reason="the SSAS app is installed by scripts/test.sh")
+    _, _, files, out = tier
+    for item in distinct(files, "gunicorn.conf.py"):
+        host_tree = out / item.host
+        for py in (host_tree / "etc/ssas").glob("*.py"):
+            py_compile.compile(str(py), doraise=True)
+        result = subprocess.run(
+            ["gunicorn", "--check-config", "--config", str(host_tree / "etc/ssas/gunicorn.conf.py"),
+             "ssas.wsgi:application"],
+            capture_output=True, text=True, env=app_environment(host_tree), timeout=120)
+        assert result.returncode == 0, f"{item.host}: {result.stdout}{result.stderr}"
+
+
+def test_django_deploy_check_is_clean_with_rendered_settings(tier):
+    pytest.importorskip("ssas", reason="the SSAS app is installed by scripts/test.sh")
+    _, _, files, out = tier
+    [item] = distinct(files, "ssas_settings.py")[:1]
+    result = subprocess.run(["ssas-manage", "check", "--deploy", "--fail-level", "WARNING"],
+                            capture_output=True, text=True,
+                            env=app_environment(out / item.host), timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
