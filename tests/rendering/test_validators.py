@@ -19,8 +19,8 @@ import pytest
 from ssas_deploy.context.build import build
 from ssas_deploy.profiles.loader import load_profile
 from ssas_deploy.profiles.models import HostSpec, Role
-from ssas_deploy.topology import NAME_PREFIX, Placement, SshTarget
 from ssas_deploy.rendering import MASK, render_deployment, write_tree
+from ssas_deploy.topology import NAME_PREFIX, Placement, SshTarget
 
 from .sandbox import overlay, run_with_mounts
 

@@ -53,7 +53,7 @@ def test_no_seed_errata_in_any_file(rendered):
 
 
 def test_cache_and_broker_are_separate_redis_servers(rendered):
-    deployment, files = rendered
+    _, files = rendered
     confs = contents(files, "ssas-broker.conf") + contents(files, "ssas-cache.conf")
     for conf in confs:
         if "port 6380" in conf:
