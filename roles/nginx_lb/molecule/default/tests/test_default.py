@@ -1,0 +1,262 @@
+"""Verify the nginx_lb role on a real (containerised) Debian 12 host.
+
+Converge applied profile small's web-1 host variables (``ssas-deploy hostvars``); the
+upstream is the stand-in backend of prepare.yml on 127.0.0.1:8000.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SCENARIO = Path(__file__).resolve().parents[1]
+ROLE = SCENARIO.parents[1]
+REPO = ROLE.parents[1]
+CONTAINER = "ssas-molecule-nginx_lb"
+CHECKER = "/usr/local/sbin/ssas-nginx-check"
+CANDIDATES = "/var/lib/ssas-nginx/candidate"
+CONFIGS = ["/etc/nginx/nginx.conf", "/etc/nginx/conf.d/ssas.conf", "/etc/nginx/ssas_proxy_params"]
+SECURITY_HEADERS = {
+    "strict-transport-security": "max-age=63072000; includeSubDomains",
+    "x-content-type-options": "nosniff",
+    "x-frame-options": "DENY",
+    "referrer-policy": "same-origin",
+    "cross-origin-opener-policy": "same-origin",
+    "content-security-policy": (
+        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+        "frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+    ),
+}
+BACKEND_HEALTH = '{"backend": "molecule", "status": "ok"}'
+
+
+def cli(*args):
+    return subprocess.run(
+        [sys.executable, "-m", "ssas_deploy", *args], check=True, capture_output=True, text=True
+    ).stdout
+
+
+@pytest.fixture(scope="module")
+def hostvars():
+    return json.loads(cli("hostvars", "--profile", "small", "--host", "web-1"))
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory):
+    """`ssas-deploy render --profile small`: {path: (manifest entry, bytes)} for web-1."""
+    out = tmp_path_factory.mktemp("render")
+    cli("render", "--profile", "small", "--out", str(out))
+    entries = json.loads((out / "manifest.json").read_text())
+    return {
+        e["path"]: (e, (out / "web-1" / e["path"].lstrip("/")).read_bytes())
+        for e in entries
+        if e["host"] == "web-1" and e["service"] == "nginx"
+    }
+
+
+def curl(host, *args):
+    return host.run("curl -sS --max-time 10 " + " ".join(args))
+
+
+def response_headers(host, url):
+    """Header (lower-case name) -> list of values, of a GET."""
+    out = curl(host, "-k -o /dev/null -D -", url)
+    assert out.rc == 0, out.stderr
+    headers = {}
+    for line in out.stdout.splitlines()[1:]:
+        if ":" in line:
+            name, value = line.split(":", 1)
+            headers.setdefault(name.strip().lower(), []).append(value.strip())
+    return headers
+
+
+def container_address(host):
+    """What converge used as ssas_address (Ansible's default IPv4 address)."""
+    return host.interface("eth0", "inet").addresses[0]
+
+
+def test_nginx_running_and_enabled(host):
+    assert host.package("nginx").is_installed
+    nginx = host.service("nginx")
+    assert nginx.is_running
+    assert nginx.is_enabled
+
+
+def test_nginx_listens_only_on_http_and_https(host):
+    out = host.check_output("ss -Hltnp")
+    nginx = sorted({line.split()[3] for line in out.splitlines() if '"nginx"' in line})
+    assert nginx == sorted(["0.0.0.0:80", "[::]:80", "0.0.0.0:443", "[::]:443"]), out
+    for spec in ("tcp://0.0.0.0:80", "tcp://0.0.0.0:443", "tcp://:::80", "tcp://:::443"):
+        assert host.socket(spec).is_listening, spec
+
+
+@pytest.mark.parametrize("path", CONFIGS)
+def test_config_equals_cli_render(host, rendered, path):
+    entry, content = rendered[path]
+    config = host.file(path)
+    assert config.user == entry["owner"]
+    assert config.group == entry["group"]
+    assert config.mode == int(entry["mode"], 8)
+    assert config.content == content
+
+
+def test_cli_renders_exactly_these_nginx_files(rendered):
+    assert sorted(rendered) == sorted(CONFIGS)
+
+
+def test_debian_default_site_removed(host):
+    assert not host.file("/etc/nginx/sites-enabled/default").exists
+
+
+def test_configuration_valid(host):
+    assert host.run("nginx -t -q").rc == 0
+
+
+def test_certificate_and_key(host, hostvars):
+    key = host.file(hostvars["nginx_tls_certificate_key"])
+    assert (key.user, key.group, key.mode) == ("root", "root", 0o600)
+    cert = host.file(hostvars["nginx_tls_certificate"])
+    assert (cert.user, cert.group, cert.mode) == ("root", "root", 0o644)
+    address = container_address(host)
+    text = host.check_output(f"openssl x509 -noout -subject -ext subjectAltName -in {cert.path}")
+    assert f"CN = {hostvars['nginx_server_name']}" in text
+    assert f"DNS:{hostvars['nginx_server_name']}" in text
+    assert f"IP Address:{address}" in text
+    # The certificate belongs to the key.
+    cert_pub = host.check_output(f"openssl x509 -noout -pubkey -in {cert.path}")
+    key_pub = host.check_output(f"openssl pkey -pubout -in {key.path}")
+    assert cert_pub == key_pub
+
+
+def test_https_proxies_health_to_backend(host):
+    out = curl(host, "-k https://127.0.0.1/health/")
+    assert out.rc == 0, out.stderr
+    assert out.stdout == BACKEND_HEALTH
+
+
+def test_http_health_for_load_balancer_checks(host):
+    assert curl(host, "http://127.0.0.1/health/").stdout == BACKEND_HEALTH
+
+
+def test_https_proxies_app_with_forwarded_headers(host):
+    body = json.loads(curl(host, "-k -H 'Host: ssas.school.internal' https://127.0.0.1/students/").stdout)
+    assert body == {
+        "path": "/students/",
+        "host": "ssas.school.internal",
+        "x_forwarded_proto": "https",
+        "x_real_ip": "127.0.0.1",
+    }
+
+
+def test_http2(host):
+    assert curl(host, "-k --http2 -o /dev/null -w '%{http_version}' https://127.0.0.1/health/").stdout == "2"
+
+
+def test_http_redirects_to_https(host):
+    out = curl(host, "-o /dev/null -w '%{http_code} %{redirect_url}' http://127.0.0.1/students/?page=2")
+    assert out.stdout == "301 https://127.0.0.1/students/?page=2"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://127.0.0.1/health/",  # proxied: the app's own copies are hidden
+        "https://127.0.0.1/api/students/",
+        "https://127.0.0.1/static/css/ssas-check.css",  # served by nginx
+        "https://127.0.0.1/metrics",  # 404 from nginx
+    ],
+)
+def test_security_headers_exactly_once(host, url):
+    headers = response_headers(host, url)
+    for name, value in SECURITY_HEADERS.items():
+        assert headers.get(name) == [value], (name, headers)
+    assert "x-xss-protection" not in headers
+    assert "server" not in headers or headers["server"] == ["nginx"]  # server_tokens off
+
+
+def test_static_files_from_archive(host):
+    css = host.file("/var/www/ssas/static/css/ssas-check.css")
+    assert css.user == "root"
+    assert css.mode == 0o644
+    out = curl(host, "-k https://127.0.0.1/static/css/ssas-check.css")
+    assert out.stdout == "body { font-family: sans-serif; }\n"
+
+
+def test_tls_1_1_refused(host):
+    # SECLEVEL=0 lets the client offer TLS 1.1, so the refusal is the server's.
+    out = host.run(
+        "openssl s_client -connect 127.0.0.1:443 -servername ssas.school.internal "
+        "-tls1_1 -cipher 'DEFAULT:@SECLEVEL=0' < /dev/null"
+    )
+    assert out.rc != 0
+    assert "Protocol  : TLSv1.1" not in out.stdout
+    assert curl(host, "-k --tlsv1.1 --tls-max 1.1 https://127.0.0.1/health/").rc != 0
+
+
+def test_tls_1_2_and_1_3_accepted(host):
+    for flag, name in (("-tls1_2", "TLSv1.2"), ("-tls1_3", "TLSv1.3")):
+        out = host.run(f"openssl s_client -connect 127.0.0.1:443 -servername ssas.school.internal {flag} < /dev/null")
+        assert out.rc == 0, out.stderr
+        assert f"Protocol  : {name}" in out.stdout or f"New, {name}," in out.stdout
+    assert curl(host, "-k --tlsv1.2 --tls-max 1.2 https://127.0.0.1/health/").stdout == BACKEND_HEALTH
+
+
+def test_checker_rejects_broken_candidate(host):
+    """The `validate:` command refuses a broken nginx.conf; nothing live changes."""
+    before = {path: host.file(path).sha256sum for path in CONFIGS}
+    host.run("sed 's/worker_connections [0-9]*;/worker_connections abc;/' /etc/nginx/nginx.conf > /tmp/broken.conf")
+    out = host.run(f"{CHECKER} /tmp/broken.conf /etc/nginx/nginx.conf {CANDIDATES}")
+    assert out.rc != 0
+    assert 'invalid number "abc"' in out.stderr and "/etc/nginx/nginx.conf" in out.stderr, out.stderr
+    assert "ssas-nginx-check." not in out.stderr  # paths reported as /etc/nginx/...
+    # The same checker accepts the live file.
+    assert host.run(f"{CHECKER} /etc/nginx/nginx.conf /etc/nginx/nginx.conf {CANDIDATES}").rc == 0
+    assert {path: host.file(path).sha256sum for path in CONFIGS} == before
+
+
+def test_checker_sees_other_candidate_files(host):
+    """A site that includes a missing proxy params file fails, though it parses alone."""
+    host.run("rm -rf /tmp/tree && mkdir -p /tmp/tree && echo 'proxy_set_header;' > /tmp/tree/ssas_proxy_params")
+    out = host.run(f"{CHECKER} /etc/nginx/conf.d/ssas.conf /etc/nginx/conf.d/ssas.conf /tmp/tree")
+    assert out.rc != 0
+    assert "/etc/nginx/ssas_proxy_params" in out.stderr, out.stderr
+
+
+def test_broken_value_never_replaces_working_config(host, hostvars, tmp_path):
+    """Run the role's configure tasks with a value nginx rejects (bypassing the argument
+    specs and preflight that would normally stop it first): the play fails at `validate:`,
+    the live files stay as they were and nginx keeps serving."""
+    before = {path: host.file(path).sha256sum for path in CONFIGS}
+    vars_file = tmp_path / "vars.json"
+    vars_file.write_text(json.dumps({**hostvars, "nginx_worker_connections": "abc"}))
+    playbook = tmp_path / "broken.yml"
+    playbook.write_text(
+        "- hosts: all\n"
+        "  gather_facts: false\n"
+        "  tasks:\n"
+        "    - ansible.builtin.include_role:\n"
+        "        name: nginx_lb\n"
+        "        tasks_from: configure\n"
+        "      vars:\n"
+        "        nginx_lb_packages_result: {changed: false}\n"
+    )
+    env = {**os.environ, "ANSIBLE_ROLES_PATH": str(REPO / "roles"), "ANSIBLE_NOCOLOR": "1"}
+    run = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "ansible-playbook"),
+            "-i", f"{CONTAINER},", "-c", "containers.podman.podman",
+            "-e", f"@{vars_file}", "-e", f"ssas_address={container_address(host)}", str(playbook),
+        ],
+        capture_output=True, text=True, env=env, check=False,
+    )
+    output = run.stdout + run.stderr
+    assert run.returncode != 0, output
+    assert "Install the nginx configuration once nginx -t accepts it" in output
+    assert 'invalid number "abc"' in output, output
+    assert {path: host.file(path).sha256sum for path in CONFIGS} == before
+    assert host.service("nginx").is_running
+    assert host.run("nginx -t -q").rc == 0
+    assert curl(host, "-k https://127.0.0.1/health/").stdout == BACKEND_HEALTH
