@@ -31,7 +31,10 @@ for role in "${roles[@]}"; do
     summary+=("$(printf '%-20s %-4s %5ss' "$role" MISSING 0)")
     continue
   fi
-  echo "==> molecule test: $role"
+  # One container name per role and checkout (see .config/molecule/config.yml).
+  SSAS_MOLECULE_INSTANCE="ssas-mol-${role//_/-}-$(printf '%s' "$repo" | sha256sum | cut -c1-6)"
+  export SSAS_MOLECULE_INSTANCE
+  echo "==> molecule test: $role (instance $SSAS_MOLECULE_INSTANCE)"
   start=$(date +%s)
   (cd "$repo/roles/$role" && molecule test --scenario-name default)
   rc=$?
