@@ -7,6 +7,7 @@ private addresses, as a real school would have.
 
 import os
 import py_compile
+import secrets
 import shutil
 import socket
 import subprocess
@@ -216,7 +217,8 @@ def test_nftables_rulesets_parse(tier):
 
 def app_environment(host_tree: Path) -> dict:
     return {**os.environ, "PYTHONPATH": str(host_tree / "etc/ssas"),
-            "DJANGO_SETTINGS_MODULE": "ssas_settings", "SSAS_SECRET_KEY": "x" * 60,
+            "DJANGO_SETTINGS_MODULE": "ssas_settings",
+            "SSAS_SECRET_KEY": secrets.token_urlsafe(50),
             "SSAS_DB_PASSWORD": "p", "SSAS_REDIS_CACHE_PASSWORD": "c",
             "SSAS_REDIS_BROKER_PASSWORD": "b"}
 
