@@ -21,8 +21,15 @@ class ManagedFile:
 
 def files_for_host(hv: dict) -> list[ManagedFile]:
     """Every config file of one host, from its template variables (see context.build)."""
-    files = [ManagedFile("common/nftables.conf.j2", "/etc/nftables.conf", "root", "root",
-                         "0640", "nftables", "reload")]
+    files = [
+        ManagedFile("common/nftables.conf.j2", "/etc/nftables.conf", "root", "root", "0640",
+                    "nftables", "reload"),
+        ManagedFile("common/20auto-upgrades.j2", "/etc/apt/apt.conf.d/20auto-upgrades", "root",
+                    "root", "0644", None, None),
+        ManagedFile("common/52ssas-unattended-upgrades.j2",
+                    "/etc/apt/apt.conf.d/52ssas-unattended-upgrades", "root", "root", "0644",
+                    None, None),
+    ]
     roles = set(hv["ssas_roles"])
     if "postgresql_settings" in hv:
         conf = hv["postgresql_conf_dir"]

@@ -21,6 +21,19 @@ from ssas_deploy.profiles.models import Profile, Role
 from ssas_deploy.sizing.plan import DeploymentSizing, size_deployment
 from ssas_deploy.topology import Placement, Topology, build_topology
 
+# Security updates install themselves; reboots stay with the school's IT.
+UNATTENDED_UPGRADES = {
+    "common_unattended_upgrades_enabled": True,
+    "common_unattended_upgrades_origins": [
+        "origin=Debian,codename=${distro_codename}-security,label=Debian-Security",
+        "origin=Debian,codename=${distro_codename},label=Debian-Security",
+    ],
+    "common_unattended_upgrades_package_blacklist": [],
+    "common_unattended_upgrades_remove_unused_dependencies": True,
+    "common_unattended_upgrades_automatic_reboot": False,
+    "common_unattended_upgrades_automatic_reboot_time": "03:30",
+}
+
 
 @dataclass
 class Deployment:
@@ -51,6 +64,7 @@ def _host_vars(deployment: DeploymentSizing, name: str) -> dict:
         "ssas_server_name": profile.site.server_name,
         "ssas_database_engine": profile.database.engine,
         **paths.paths_vars(),
+        **UNATTENDED_UPGRADES,
         "common_ssh_port": host.ssh.port,
         "common_ssh_sources": [],
         "common_firewall_rules": firewall_rules(deployment, host),

@@ -246,3 +246,14 @@ def test_django_deploy_check_is_clean_with_rendered_settings(tier):
                             capture_output=True, text=True,
                             env=app_environment(out / item.host), timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_apt_accepts_the_unattended_upgrades_config(tier):
+    need("apt-config")
+    _, _, files, out = tier
+    for item in distinct(files, ("20auto-upgrades", "52ssas-unattended-upgrades")):
+        path = out / item.host / item.spec.dest.lstrip("/")
+        result = subprocess.run(["apt-config", "-c", str(path), "dump"], capture_output=True,
+                                text=True)
+        assert result.returncode == 0, f"{item.host}: {result.stderr}"
+        assert "Unattended-Upgrade" in result.stdout or "APT::Periodic" in result.stdout
