@@ -14,8 +14,10 @@ pytestmark = pytest.mark.django_db
 def test_anonymous_is_rejected(school_data):
     client = APIClient()
     for url in ["/api/", "/api/students/", "/api/class-averages/", "/api/anomalies/"]:
-        assert client.get(url).status_code in (401, 403), url
-    assert client.post("/api/analysis/batch/", {}).status_code in (401, 403)
+        response = client.get(url)
+        assert response.status_code == 401, url
+        assert response["WWW-Authenticate"] == "Token"
+    assert client.post("/api/analysis/batch/", {}).status_code == 401
 
 
 def test_user_without_role_is_rejected(school_data):
