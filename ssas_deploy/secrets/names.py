@@ -1,0 +1,82 @@
+"""Which secrets exist, how each is generated, and the shapes the templates and plan need."""
+
+import difflib
+import secrets as _random
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from ssas_deploy.errors import InvalidInputError, Problem
+
+# Same mask as ssas_deploy.rendering.MASK (a test keeps them equal); defined here so reading
+# the secrets store does not import the template machinery.
+MASK = "********"
+
+# URL-safe alphabet: [A-Za-z0-9_-]. Nothing that needs quoting or escaping in redis.conf, an
+# ACL file, PgBouncer's userlist, a systemd EnvironmentFile or a redis:// / postgres:// URL.
+SAFE_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
+
+
+@dataclass(frozen=True)
+class SecretSpec:
+    name: str
+    used_by: str
+    # Random bytes before URL-safe base64 (4 characters per 3 bytes); 0: never generated.
+    entropy_bytes: int
+
+
+GENERATED = (
+    # Django wants 50+ characters with 5+ distinct ones (`check --deploy`): 64 characters.
+    SecretSpec("django_secret_key", "the app's environment file (Django SECRET_KEY; rotating "
+               "signs users out)", 48),
+    SecretSpec("db_password", "the PostgreSQL application role, PgBouncer's userlist and the "
+               "app's environment file", 32),
+    SecretSpec("redis_cache_password", "the Redis cache ACL users, its replicas and Sentinels, "
+               "and the app's environment file", 32),
+    SecretSpec("redis_broker_password", "the Redis broker ACL users, its replicas and "
+               "Sentinels, and the app's environment file", 32),
+    SecretSpec("replication_password", "the PostgreSQL replication role and its replicas", 32),
+)
+# Supplied by the user only (see the package docstring): never generated, never rotated here.
+OPTIONAL = (SecretSpec("tls_key", "the load balancer's TLS private key (imported)", 0),)
+
+GENERATED_NAMES: tuple[str, ...] = tuple(spec.name for spec in GENERATED)
+OPTIONAL_NAMES: tuple[str, ...] = tuple(spec.name for spec in OPTIONAL)
+ALL_NAMES: tuple[str, ...] = GENERATED_NAMES + OPTIONAL_NAMES
+SPECS: dict[str, SecretSpec] = {spec.name: spec for spec in GENERATED + OPTIONAL}
+
+
+def generate_value(name: str) -> str:
+    """A fresh random value for a generated secret (`secrets.token_urlsafe`)."""
+    spec = SPECS.get(name)
+    if spec is None or not spec.entropy_bytes:
+        raise ValueError(f"{name} is not a generated secret")
+    return _random.token_urlsafe(spec.entropy_bytes)
+
+
+def check_name(name: str, allowed: Iterable[str] = ALL_NAMES) -> str:
+    """The name itself, or an input error with a did-you-mean and the list of known names."""
+    allowed = tuple(allowed)
+    if name in allowed:
+        return name
+    hint = difflib.get_close_matches(name, allowed, n=1)
+    suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
+    raise InvalidInputError([Problem(None, None, "secret",
+                                     f"unknown secret '{name}'{suggestion}; "
+                                     f"secrets: {', '.join(allowed)}")])
+
+
+def masked(secrets: Mapping[str, str] | Iterable[str]) -> dict[str, str]:
+    """The same keys, every value replaced by the mask: what `plan` and `render` show."""
+    return dict.fromkeys(secrets, MASK)
+
+
+def template_secrets(values: Mapping[str, str]) -> dict[str, str]:
+    """The `ssas_secrets` dict of the templates and roles (`render_deployment(secrets=...)`).
+
+    Every generated secret, nothing else: the TLS key is multi-line PEM and the roles refuse
+    secrets with newlines in `ssas_secrets`, so it travels separately (`ssas_tls_key`).
+    """
+    missing = [name for name in GENERATED_NAMES if name not in values]
+    if missing:
+        raise ValueError(f"secrets not loaded: {', '.join(missing)}")
+    return {name: values[name] for name in GENERATED_NAMES}
