@@ -1,0 +1,138 @@
+"""Verify the postgresql role on a real (containerised) Debian 12 host: small profile, web-1."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from ssas_deploy.rendering import environment
+
+SCENARIO = Path(__file__).resolve().parents[1]
+ROLE_DEFAULTS = yaml.safe_load((SCENARIO.parents[1] / "defaults" / "main.yml").read_text())
+PASSWORD = yaml.safe_load((SCENARIO / "vars.yml").read_text())["ssas_secrets"]["db_password"]
+
+
+@pytest.fixture(scope="module")
+def variables():
+    """The CLI's variables of small/web-1 overlaid with the scenario's inputs (what converge used)."""
+    out = subprocess.run(
+        [sys.executable, "-m", "ssas_deploy", "hostvars", "--profile", "small", "--host", "web-1"],
+        check=True, capture_output=True, text=True,
+    ).stdout
+    values = json.loads(out)
+    values.update(yaml.safe_load((SCENARIO / "vars.yml").read_text()))
+    return values
+
+
+def psql(host, sql, database="postgres"):
+    return host.check_output(f"runuser -u postgres -- psql -XAtq -d {database} -c \"{sql}\"")
+
+
+def test_server_running_and_enabled(host):
+    assert host.service("postgresql").is_enabled
+    cluster = host.service("postgresql@15-main")
+    assert cluster.is_running
+    assert cluster.is_enabled
+
+
+def loopback_addresses(host):
+    """What listen_addresses = 'localhost' means on this host (podman's /etc/hosts maps
+    localhost to 127.0.0.1 only; a Debian install also to ::1)."""
+    resolved = {line.split()[0] for line in host.check_output("getent ahosts localhost").splitlines()}
+    assert resolved <= {"127.0.0.1", "::1"}
+    return sorted(resolved)
+
+
+def test_listens_on_loopback_only(host):
+    listening = {str(s) for s in host.socket.get_listening_sockets() if str(s).startswith("tcp") and str(s).endswith(":5432")}
+    assert listening == {f"tcp://{address}:5432" for address in loopback_addresses(host)}
+    assert host.socket("unix:///var/run/postgresql/.s.PGSQL.5432").is_listening
+
+
+@pytest.mark.parametrize(
+    ("path", "template", "owner", "mode"),
+    [
+        ("/etc/postgresql/15/main/postgresql.conf", "postgresql/postgresql.conf.j2", "postgres", 0o644),
+        ("/etc/postgresql/15/main/pg_hba.conf", "postgresql/pg_hba.conf.j2", "postgres", 0o640),
+        ("/etc/systemd/system/ssas-pg-backup.service", "postgresql/ssas-pg-backup.service.j2", "root", 0o644),
+        ("/etc/systemd/system/ssas-pg-backup.timer", "postgresql/ssas-pg-backup.timer.j2", "root", 0o644),
+    ],
+)
+def test_config_equals_render(host, variables, path, template, owner, mode):
+    config = host.file(path)
+    assert config.user == owner
+    assert config.group == owner
+    assert config.mode == mode
+    expected = environment().get_template(template).render(
+        {"postgresql_backup_on_calendar": ROLE_DEFAULTS["postgresql_backup_on_calendar"], **variables}
+    )
+    assert config.content_string == expected
+
+
+def test_rendered_settings_are_live(host, variables):
+    assert psql(host, "SHOW shared_buffers") == variables["postgresql_settings"]["shared_buffers"]
+    assert psql(host, "SHOW max_connections") == str(variables["postgresql_settings"]["max_connections"])
+    assert psql(host, "SHOW shared_preload_libraries") == "pg_stat_statements"
+    assert psql(host, "SHOW password_encryption") == "scram-sha-256"
+    assert psql(host, "SELECT count(*) FROM pg_settings WHERE pending_restart") == "0"
+    assert psql(host, "SELECT count(*) FROM pg_hba_file_rules WHERE error IS NOT NULL") == "0"
+
+
+def test_app_role_logs_in_over_tcp_with_scram(host, variables):
+    for address in loopback_addresses(host):
+        cmd = host.run(
+            f"PGPASSWORD='{PASSWORD}' psql -XAtq -h {address} -U {variables['postgresql_user']} "
+            f"-d {variables['postgresql_database']} -c 'SELECT current_user, current_database()'"
+        )
+        assert cmd.rc == 0, cmd.stderr
+        assert cmd.stdout.strip() == f"{variables['postgresql_user']}|{variables['postgresql_database']}"
+    verifier = psql(host, f"SELECT rolpassword FROM pg_authid WHERE rolname = '{variables['postgresql_user']}'")
+    assert verifier.startswith("SCRAM-SHA-256$")
+
+
+def test_wrong_password_is_refused(host, variables):
+    cmd = host.run(f"PGPASSWORD=wrong psql -XAtq -h 127.0.0.1 -U {variables['postgresql_user']} -d postgres -c 'SELECT 1'")
+    assert cmd.rc != 0
+    assert "password authentication failed" in cmd.stderr
+
+
+def test_password_not_in_server_log(host):
+    log = host.run("cat /var/log/postgresql/postgresql-15-main.log").stdout
+    assert PASSWORD not in log
+
+
+def test_pg_stat_statements_in_app_database(host, variables):
+    database = variables["postgresql_database"]
+    assert psql(host, "SELECT extname FROM pg_extension WHERE extname = 'pg_stat_statements'", database) == "pg_stat_statements"
+    assert int(psql(host, "SELECT count(*) FROM pg_stat_statements", database)) >= 0
+
+
+def test_app_database_owned_by_app_role(host, variables):
+    owner = psql(host, f"SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = '{variables['postgresql_database']}'")
+    assert owner == variables["postgresql_user"]
+
+
+def test_backup_timer_enabled(host):
+    timer = host.service("ssas-pg-backup.timer")
+    assert timer.is_enabled
+    assert timer.is_running
+    directory = host.file("/var/backups/ssas")
+    assert directory.user == "postgres" and directory.mode == 0o700
+
+
+def test_backup_service_writes_a_restorable_dump(host, variables):
+    database = variables["postgresql_database"]
+    # An expired dump (older than the retention) must be deleted by the run.
+    host.check_output(f"runuser -u postgres -- touch -d '30 days ago' /var/backups/ssas/{database}-20000101T000000Z.dump")
+    host.check_output("systemctl start ssas-pg-backup.service")
+    dumps = host.check_output(f"ls /var/backups/ssas/ | grep -E '^{database}-.*\\.dump$'").split()
+    assert f"{database}-20000101T000000Z.dump" not in dumps
+    assert dumps, "no dump written"
+    latest = f"/var/backups/ssas/{sorted(dumps)[-1]}"
+    dump = host.file(latest)
+    assert dump.user == "postgres" and dump.mode == 0o600
+    toc = host.check_output(f"pg_restore --list {latest}")
+    assert "EXTENSION - pg_stat_statements" in toc
