@@ -310,3 +310,20 @@ def test_inventory_must_exist(tmp_path):
 
 def test_ansible_vault_cli_is_available():
     assert shutil.which("ansible-vault", path=str(BIN))
+
+
+def test_concurrent_rotations_do_not_lose_each_other(store, inventory):
+    from concurrent.futures import ThreadPoolExecutor
+
+    before = store.load_or_create()
+    names = ["db_password", "redis_cache_password", "redis_broker_password",
+             "replication_password"]
+
+    def rotate(name):
+        SecretStore(inventory, VaultPassword(PASSWORD.encode(), "test")).rotate(name)
+
+    with ThreadPoolExecutor(len(names)) as pool:
+        list(pool.map(rotate, names))
+    after = store.load_or_create()
+    assert all(after[name] != before[name] for name in names)
+    assert after["django_secret_key"] == before["django_secret_key"]
