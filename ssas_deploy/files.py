@@ -53,8 +53,9 @@ def files_for_host(hv: dict) -> list[ManagedFile]:
         files += [
             ManagedFile("redis/redis.conf.j2", instance["conf"], "redis", "redis", "0640",
                         unit, "restart", extra_vars=extra),
+            # ACL LOAD applies a changed user file without a restart.
             ManagedFile("redis/users.acl.j2", instance["aclfile"], "redis", "redis", "0640",
-                        unit, "restart", secret=True, extra_vars=extra),
+                        unit, "reload", secret=True, extra_vars=extra),
             ManagedFile("systemd/ssas-redis.service.j2", f"/etc/systemd/system/{unit}.service",
                         "root", "root", "0644", unit, "restart", extra_vars=extra),
         ]

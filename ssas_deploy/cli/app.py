@@ -2,7 +2,7 @@
 
 import typer
 
-from ssas_deploy.cli import plan_cmd, profiles_cmd, render_cmd
+from ssas_deploy.cli import plan_cmd, profiles_cmd, render_cmd, secrets_cmd
 
 app = typer.Typer(
     name="ssas-deploy",
@@ -13,6 +13,7 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 app.add_typer(profiles_cmd.app, name="profiles")
+app.add_typer(secrets_cmd.app, name="secrets")
 app.command("render")(render_cmd.render)
 app.command("plan")(plan_cmd.plan)
 app.command("hostvars", hidden=False)(render_cmd.hostvars)
