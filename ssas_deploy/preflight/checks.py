@@ -37,8 +37,8 @@ def required_ports(profile: Profile, topology: Topology, host: Host) -> list[Por
         needs.setdefault(port, PortNeed(port, service, ours))
 
     if host.has(Role.load_balancer):
-        need(80, "nginx (http)", ("nginx",))
-        need(443, "nginx (https)", ("nginx",))
+        need(80, "nginx http", ("nginx",))
+        need(443, "nginx https", ("nginx",))
     if host.has(Role.web):
         need(paths.GUNICORN_PORT, "gunicorn", ("gunicorn",))
     is_db = any(host.has(r) for r in (Role.database, Role.database_replica,
@@ -147,7 +147,9 @@ def check_ports(needs: list[PortNeed], listeners: dict[int, set[str]]) -> tuple[
             busy.append(f"{need.port} ({need.service}) is held by {shown}")
         else:
             reused.append(f"{need.port} by {'/'.join(sorted(holders))}")
-    ports = ", ".join(str(n.port) for n in needs) or "none"
+    if not needs:
+        return True, "no service ports on this host"
+    ports = ", ".join(str(n.port) for n in needs)
     if busy:
         return False, "; ".join(busy)
     if reused:

@@ -46,6 +46,7 @@ def test_ports_held_by_our_own_services_are_fine_others_fail():
                                              8000: {"gunicorn"}})
     assert ok, message
     assert "already ours" in message
+    assert checks.check_ports([], {22: {"sshd"}}) == (True, "no service ports on this host")
 
 
 def test_required_ports_follow_the_roles_of_each_large_host():
