@@ -2,7 +2,15 @@
 
 import typer
 
-from ssas_deploy.cli import plan_cmd, profiles_cmd, render_cmd, secrets_cmd
+from ssas_deploy.cli import (
+    apply_cmd,
+    plan_cmd,
+    preflight_cmd,
+    profiles_cmd,
+    render_cmd,
+    sandbox_cmd,
+    secrets_cmd,
+)
 
 app = typer.Typer(
     name="ssas-deploy",
@@ -14,6 +22,9 @@ app = typer.Typer(
 )
 app.add_typer(profiles_cmd.app, name="profiles")
 app.add_typer(secrets_cmd.app, name="secrets")
+app.add_typer(sandbox_cmd.app, name="sandbox")
+app.command("preflight")(preflight_cmd.preflight)
+app.command("apply")(apply_cmd.apply)
 app.command("render")(render_cmd.render)
 app.command("plan")(plan_cmd.plan)
 app.command("hostvars", hidden=False)(render_cmd.hostvars)

@@ -1,0 +1,1 @@
+"""Drive the Ansible roles: inventory export, ansible-playbook, live progress, recap."""
