@@ -27,32 +27,38 @@ class PortNeed:
     port: int
     service: str
     ours: tuple[str, ...]  # process names of ssas-deploy's own service on this port
+    # Units of that service: where `ss` cannot name a process (no CAP_SYS_PTRACE, e.g. in
+    # containers), an active unit of ours on a managed port tells us the port is ours.
+    units: tuple[str, ...] = ()
 
 
 def required_ports(profile: Profile, topology: Topology, host: Host) -> list[PortNeed]:
     """The TCP ports this host's roles will listen on, with the process that may hold them."""
     needs: dict[int, PortNeed] = {}
 
-    def need(port: int, service: str, ours: tuple[str, ...]) -> None:
-        needs.setdefault(port, PortNeed(port, service, ours))
+    def need(port: int, service: str, ours: tuple[str, ...], units: tuple[str, ...]) -> None:
+        needs.setdefault(port, PortNeed(port, service, ours, units))
 
     if host.has(Role.load_balancer):
-        need(80, "nginx http", ("nginx",))
-        need(443, "nginx https", ("nginx",))
+        need(80, "nginx http", ("nginx",), ("nginx.service",))
+        need(443, "nginx https", ("nginx",), ("nginx.service",))
     if host.has(Role.web):
-        need(paths.GUNICORN_PORT, "gunicorn", ("gunicorn",))
+        need(paths.GUNICORN_PORT, "gunicorn", ("gunicorn",), ("ssas-gunicorn.service",))
     is_db = any(host.has(r) for r in (Role.database, Role.database_replica,
                                       Role.database_shard))
     if is_db and profile.database.engine == "postgresql":
-        need(paths.POSTGRES_PORT, "postgresql", POSTGRES)
+        need(paths.POSTGRES_PORT, "postgresql", POSTGRES,
+             (f"postgresql@{paths.POSTGRES_VERSION}-main.service",))
         if profile.database.pooler == "pgbouncer":
-            need(paths.PGBOUNCER_PORT, "pgbouncer", ("pgbouncer",))
-    for role, port, name in ((Role.redis_cache, CACHE_PORT, "redis cache"),
-                             (Role.redis_broker, BROKER_PORT, "redis broker")):
+            need(paths.PGBOUNCER_PORT, "pgbouncer", ("pgbouncer",), ("pgbouncer.service",))
+    for role, port, name, unit in (
+        (Role.redis_cache, CACHE_PORT, "redis cache", "ssas-redis-cache.service"),
+        (Role.redis_broker, BROKER_PORT, "redis broker", "ssas-redis-broker.service"),
+    ):
         if host.has(role):
-            need(port, name, REDIS)
+            need(port, name, REDIS, (unit,))
             if len(topology.with_role(role)) > 1:
-                need(SENTINEL_PORT, "redis sentinel", REDIS)
+                need(SENTINEL_PORT, "redis sentinel", REDIS, ("ssas-redis-sentinel.service",))
     return sorted(needs.values(), key=lambda n: n.port)
 
 
@@ -134,12 +140,16 @@ def parse_listeners(ss_output: str) -> dict[int, set[str]]:
     return listeners
 
 
-def check_ports(needs: list[PortNeed], listeners: dict[int, set[str]]) -> tuple[bool, str]:
+def check_ports(needs: list[PortNeed], listeners: dict[int, set[str]],
+                active_units: set[str] | frozenset[str] = frozenset()) -> tuple[bool, str]:
     """Ports held by another program fail; held by our own service (earlier apply) is fine."""
     busy, reused = [], []
     for need in needs:
         holders = listeners.get(need.port)
         if not holders:
+            continue
+        if holders == {"?"} and active_units & set(need.units):
+            reused.append(f"{need.port} by {'/'.join(sorted(active_units & set(need.units)))}")
             continue
         foreign = {n for n in holders if not n.startswith(need.ours)}
         if foreign:

@@ -29,6 +29,9 @@ printf '@@df\n'; df -Pk / 2>/dev/null
 printf '@@ss\n'
 if command -v ss >/dev/null 2>&1; then ss -ltnpH 2>/dev/null; else echo '@@missing'; fi
 printf '@@ntp\n'; timedatectl show -p NTPSynchronized --value 2>/dev/null || true
+printf '@@units\n'
+systemctl list-units --type=service --state=active --no-legend --plain 2>/dev/null \
+  | awk '{print $1}'
 """
 
 
@@ -161,7 +164,8 @@ def _checks_over_ssh(client, deployment, host: Host, force: bool, report: HostRe
     if ss_output.strip() == "@@missing":
         report.add("ports", Status.warn, "`ss` (iproute2) is not installed: ports not checked")
     else:
-        ok, message = checks.check_ports(needs, checks.parse_listeners(ss_output))
+        active = set(facts.get("units", "").split())
+        ok, message = checks.check_ports(needs, checks.parse_listeners(ss_output), active)
         report.add("ports", Status.ok if ok else Status.fail, message)
 
     before = time.time()

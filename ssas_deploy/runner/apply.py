@@ -7,6 +7,7 @@ from rich.console import Console
 
 from ssas_deploy.context.build import Deployment
 from ssas_deploy.profiles.models import Role
+from ssas_deploy.rendering import SECRET_NAMES
 from ssas_deploy.runner.playbook import RunOptions, RunResult, run_playbook
 from ssas_deploy.runner.wheelhouse import ensure_wheelhouse
 from ssas_deploy.runner.workspace import create_workspace
@@ -22,7 +23,9 @@ def apply_deployment(deployment: Deployment, inventory: Path, *, check: bool = F
                      console: Console) -> RunResult:
     from ssas_deploy.secrets import deployment_secrets
 
-    secrets = deployment_secrets(inventory, vault_password_file)
+    stored = deployment_secrets(inventory, vault_password_file)
+    # Only the secrets the templates and roles consume travel to the hosts.
+    secrets = {name: stored[name] for name in SECRET_NAMES}
     needs_app = any(h.has(Role.web) or h.has(Role.celery_worker)
                     for h in deployment.topology.hosts)
     extra = {}

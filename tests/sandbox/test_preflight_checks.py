@@ -130,3 +130,20 @@ def test_down_needs_a_profile_or_all():
     result = runner.invoke(sandbox_cmd.app, ["down"])
     assert result.exit_code == 2
     assert "--profile P or --all" in result.output
+
+
+def test_unnamed_listener_on_a_port_of_an_active_unit_of_ours_is_fine():
+    # In containers `ss` cannot name other users' processes; the active unit tells.
+    small = load_profile("small")
+    topology = build_topology(small)
+    needs = checks.required_ports(small, topology, topology.hosts[0])
+    unnamed = {5432: {"?"}, 6380: {"?"}, 8000: {"?"}}
+    ok, message = checks.check_ports(needs, unnamed)
+    assert not ok
+    ok, message = checks.check_ports(needs, unnamed, {"postgresql@15-main.service",
+                                                      "ssas-redis-broker.service",
+                                                      "ssas-gunicorn.service"})
+    assert ok, message
+    assert "8000 by ssas-gunicorn.service" in message
+    ok, message = checks.check_ports(needs, unnamed, {"ssas-gunicorn.service"})
+    assert not ok and "5432 (postgresql)" in message
