@@ -63,6 +63,7 @@ def _host_vars(deployment: DeploymentSizing, name: str) -> dict:
         "ssas_roles": sorted(r.value for r in host.roles),
         "ssas_server_name": profile.site.server_name,
         "ssas_database_engine": profile.database.engine,
+        "ssas_database_pooler": profile.database.pooler,
         **paths.paths_vars(),
         **UNATTENDED_UPGRADES,
         "common_ssh_port": host.ssh.port,
