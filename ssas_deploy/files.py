@@ -35,11 +35,19 @@ def files_for_host(hv: dict) -> list[ManagedFile]:
         conf = hv["postgresql_conf_dir"]
         unit = f"postgresql@{hv['postgresql_version']}-main"
         files += [
+            # Reloaded; restarted only when PostgreSQL reports a setting pending restart.
             ManagedFile("postgresql/postgresql.conf.j2", f"{conf}/postgresql.conf", "postgres",
-                        "postgres", "0644", unit, "restart"),
+                        "postgres", "0644", unit, "reload"),
             ManagedFile("postgresql/pg_hba.conf.j2", f"{conf}/pg_hba.conf", "postgres",
                         "postgres", "0640", unit, "reload"),
         ]
+        if hv["postgresql_replication_role"] != "replica":
+            files += [
+                ManagedFile(f"postgresql/ssas-pg-backup.{kind}.j2",
+                            f"/etc/systemd/system/ssas-pg-backup.{kind}", "root", "root",
+                            "0644", "ssas-pg-backup.timer", "daemon-reload")
+                for kind in ("service", "timer")
+            ]
     if "pgbouncer_port" in hv:
         files += [
             ManagedFile("pgbouncer/pgbouncer.ini.j2", "/etc/pgbouncer/pgbouncer.ini", "postgres",

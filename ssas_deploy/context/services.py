@@ -4,6 +4,8 @@ Every function returns plain data (str, int, bool, list, dict) named with the pr
 Ansible role that templates it, so `render` and the roles see identical variables.
 """
 
+import ipaddress
+
 from ssas_deploy.context import paths
 from ssas_deploy.profiles.models import Role
 from ssas_deploy.sizing.celery import QUEUES, visibility_timeout
@@ -40,13 +42,13 @@ def database_vars(deployment: DeploymentSizing, sizing: HostSizing) -> dict:
         for client in remote_clients:
             # Remote app hosts must use TLS (the guide's "database connections encrypted").
             hba.append({"type": "hostssl", "database": _db_name(deployment, host),
-                        "user": profile.database.user, "address": f"{client.address}/32",
+                        "user": profile.database.user, "address": hba_address(client.address),
                         "method": "scram-sha-256"})
     replicas = topology.with_role(Role.database_replica)
     if role is Role.database:
         for replica in replicas:
             hba.append({"type": "hostssl", "database": "replication", "user": "replicator",
-                        "address": f"{replica.address}/32", "method": "scram-sha-256"})
+                        "address": hba_address(replica.address), "method": "scram-sha-256"})
     listen = ["localhost"]
     if (remote_clients and not pooled) or (role is Role.database and replicas):
         listen.append(host.address)
@@ -66,7 +68,18 @@ def database_vars(deployment: DeploymentSizing, sizing: HostSizing) -> dict:
         "postgresql_wal_senders": len(replicas) + 2 if role is Role.database else 0,
         "postgresql_backup_dir": paths.BACKUP_DIR,
         "postgresql_backup_retention_days": profile.database.backup_retention_days,
+        # Nightly, in the quiet hours before the analytics aggregation (02:15 UTC) finishes.
+        "postgresql_backup_on_calendar": "*-*-* 02:30:00",
     }
+
+
+def hba_address(address: str) -> str:
+    """pg_hba takes an IP with a mask, or a host name without one."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    return f"{ip}/{ip.max_prefixlen}"
 
 
 def _db_name(deployment: DeploymentSizing, host: Host) -> str:

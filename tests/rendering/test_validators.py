@@ -194,15 +194,20 @@ def test_systemd_units_verify(tier, tmp_path):
     need("systemd-analyze", "unshare")
     _, _, files, out = tier
     units = [f for f in files if f.spec.dest.startswith("/etc/systemd/system/")]
-    opt = tmp_path / "opt"
-    for tool in ("gunicorn", "celery"):
-        stub = opt / "ssas/venv/bin" / tool
-        stub.parent.mkdir(parents=True, exist_ok=True)
-        stub.write_text("#!/bin/sh\n")
-        stub.chmod(0o755)
+    # The units run programs the roles install later (the app's venv, the backup script):
+    # stubs stand in for them.
+    stubs = {"/opt": ["ssas/venv/bin/gunicorn", "ssas/venv/bin/celery"],
+             "/usr/local/sbin": ["ssas-pg-backup"]}
+    mounts = {}
+    for directory, programs in stubs.items():
+        mounts[directory] = tmp_path / directory.strip("/").replace("/", "_")
+        for program in programs:
+            stub = mounts[directory] / program
+            stub.parent.mkdir(parents=True, exist_ok=True)
+            stub.write_text("#!/bin/sh\n")
+            stub.chmod(0o755)
     paths = " ".join(str(out / u.host / u.spec.dest.lstrip("/")) for u in units)
-    # The units name /opt/ssas/venv/bin/*, installed later by the roles: stubs stand in.
-    result = run_with_mounts({"/opt": opt}, f"systemd-analyze verify {paths}")
+    result = run_with_mounts(mounts, f"systemd-analyze verify {paths}")
     assert result.returncode == 0, result.stderr
 
 
