@@ -5,15 +5,13 @@ is shown (reported in the ssh check); verifying host keys is the deploying conne
 """
 
 import logging
-import os
 import shlex
-import socket
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 from ssas_deploy.preflight import checks
 from ssas_deploy.preflight.report import HostReport, PreflightReport, Status
+from ssas_deploy.ssh import SshError, connect, key_description
 from ssas_deploy.topology import Host
 
 CONNECT_TIMEOUT_S = 5.0
@@ -67,42 +65,15 @@ def check_host(deployment, host: Host, force: bool, timeout: float) -> HostRepor
 
 def _check_host(deployment, host: Host, force: bool, timeout: float,
                 report: HostReport) -> None:
-    import paramiko
-
-    target = host.ssh
-    where = f"{host.name} at {host.address}:{target.port}"
     try:
-        sock = socket.create_connection((host.address, target.port), timeout=timeout)
-    except OSError as exc:
-        reason = (f"no answer within {timeout:g} s" if isinstance(exc, TimeoutError)
-                  else (exc.strerror or str(exc)))
-        report.add("reachable", Status.fail, f"cannot reach {where}: {reason}")
+        client = connect(host, timeout)
+    except SshError as exc:
+        if exc.stage == "ssh":
+            report.add("reachable", Status.ok, f"{host.address}:{host.ssh.port} answers")
+        report.add(exc.stage, Status.fail, str(exc))
         return
-    report.add("reachable", Status.ok, f"{host.address}:{target.port} answers")
-
-    key_file = str(Path(os.path.expanduser(target.key_file))) if target.key_file else None
-    key_text = f"key {key_file}" if key_file else "the SSH agent / default keys"
-    if key_file and not Path(key_file).is_file():
-        sock.close()
-        report.add("ssh", Status.fail, f"key file {key_file} for {target.user}@{host.name} "
-                                       "does not exist")
-        return
-    client = paramiko.SSHClient()
-    client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
-    try:
-        client.connect(host.address, port=target.port, username=target.user,
-                       key_filename=key_file, sock=sock, timeout=timeout,
-                       banner_timeout=timeout, auth_timeout=timeout,
-                       look_for_keys=key_file is None, allow_agent=key_file is None)
-    except paramiko.AuthenticationException:
-        sock.close()
-        report.add("ssh", Status.fail, f"authentication failed for user {target.user} with "
-                                       f"{key_text} on {where}")
-        return
-    except (paramiko.SSHException, OSError) as exc:
-        sock.close()
-        report.add("ssh", Status.fail, f"SSH handshake with {where} failed: {exc or 'closed'}")
-        return
+    report.add("reachable", Status.ok, f"{host.address}:{host.ssh.port} answers")
+    key_text = key_description(host)
     try:
         _checks_over_ssh(client, deployment, host, force, report, key_text)
     finally:

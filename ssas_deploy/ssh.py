@@ -1,0 +1,74 @@
+"""Paramiko connections to managed hosts, with errors that say which step failed."""
+
+import os
+import socket
+from pathlib import Path
+
+from ssas_deploy.topology import Host
+
+COMMAND_TIMEOUT_S = 20.0
+
+
+class SshError(Exception):
+    """`stage` is 'reachable' (TCP) or 'ssh' (handshake or authentication)."""
+
+    def __init__(self, stage: str, message: str):
+        self.stage = stage
+        super().__init__(message)
+
+
+def key_description(host: Host) -> str:
+    key = host.ssh.key_file
+    return f"key {Path(os.path.expanduser(key))}" if key else "the SSH agent / default keys"
+
+
+def connect(host: Host, timeout: float):
+    """An authenticated paramiko client for `host`, or SshError naming what failed.
+
+    Callers that only read accept the host key they are shown; `apply` pins host keys.
+    """
+    import paramiko
+
+    target = host.ssh
+    where = f"{host.name} at {host.address}:{target.port}"
+    try:
+        sock = socket.create_connection((host.address, target.port), timeout=timeout)
+    except OSError as exc:
+        reason = (f"no answer within {timeout:g} s" if isinstance(exc, TimeoutError)
+                  else (exc.strerror or str(exc)))
+        raise SshError("reachable", f"cannot reach {where}: {reason}") from None
+    key_file = str(Path(os.path.expanduser(target.key_file))) if target.key_file else None
+    if key_file and not Path(key_file).is_file():
+        sock.close()
+        raise SshError("ssh", f"key file {key_file} for {target.user}@{host.name} "
+                              "does not exist")
+    client = paramiko.SSHClient()
+    client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
+    try:
+        client.connect(host.address, port=target.port, username=target.user,
+                       key_filename=key_file, sock=sock, timeout=timeout,
+                       banner_timeout=timeout, auth_timeout=timeout,
+                       look_for_keys=key_file is None, allow_agent=key_file is None)
+    except paramiko.AuthenticationException:
+        sock.close()
+        raise SshError("ssh", f"authentication failed for user {target.user} with "
+                              f"{key_description(host)} on {where}") from None
+    except (paramiko.SSHException, OSError) as exc:
+        sock.close()
+        raise SshError("ssh", f"SSH handshake with {where} failed: {exc or 'closed'}") from None
+    return client
+
+
+def run(client, command: str) -> tuple[int, bytes, str]:
+    """Exit status, raw stdout and stderr text of one command."""
+    _stdin, stdout, stderr = client.exec_command(command, timeout=COMMAND_TIMEOUT_S)
+    out = stdout.read()
+    err = stderr.read().decode(errors="replace")
+    return stdout.channel.recv_exit_status(), out, err
+
+
+def as_root(host: Host, command: str) -> str:
+    """`command` run as root: directly when we log in as root, else through sudo -n."""
+    import shlex
+
+    return command if host.ssh.user == "root" else f"sudo -n sh -c {shlex.quote(command)}"
