@@ -5,13 +5,15 @@ from rich.table import Table
 from rich.text import Text
 
 from ssas_deploy.context.build import Deployment
+from ssas_deploy.drift import HostDrift
 from ssas_deploy.profiles.models import HostSpec, Role
 from ssas_deploy.rendering import RenderedFile, manifest
 
 
-def plan_document(deployment: Deployment, files: list[RenderedFile]) -> dict:
+def plan_document(deployment: Deployment, files: list[RenderedFile],
+                  drift: list[HostDrift] | None = None) -> dict:
     profile = deployment.profile
-    return {
+    document = {
         "profile": profile.name,
         "tier": profile.tier.value,
         "students": profile.students,
@@ -40,6 +42,18 @@ def plan_document(deployment: Deployment, files: list[RenderedFile]) -> dict:
         ],
         "files": manifest(files),
     }
+    if drift is not None:
+        document["live"] = [
+            {
+                "host": h.host,
+                "error": h.error or None,
+                "changes": [{"path": f.path, "status": f.status, "diff": f.diff}
+                            for f in h.changes],
+                "services": h.services(),
+            }
+            for h in drift
+        ]
+    return document
 
 
 def print_plan(console: Console, deployment: Deployment, files: list[RenderedFile],
@@ -109,3 +123,26 @@ def _files_table(files: list[RenderedFile]) -> Table:
         table.add_row(item.host, spec.dest + secret, f"{spec.owner}:{spec.group}", spec.mode,
                       change)
     return table
+
+
+def print_drift(console: Console, drift: list[HostDrift]) -> None:
+    """Per live host: files apply would change, and the services that would reload."""
+    table = Table("host", "file", "change", "then", title="Live hosts: what apply would change")
+    for host in drift:
+        if host.error:
+            table.add_row(host.host, "", "UNREACHABLE", host.error)
+            continue
+        if not host.changes:
+            table.add_row(host.host, f"{len(host.files)} files", "no change", "")
+        for item in host.changes:
+            then = f"{item.action} {item.service}" if item.service else ""
+            table.add_row(host.host, item.path, item.status, then)
+    console.print(table)
+    for host in drift:
+        services = host.services()
+        if services:
+            actions = ", ".join(f"{action} {service}" for service, action in services.items())
+            console.print(Text(f"{host.host}: would {actions}"))
+        for item in host.changes:
+            if item.diff:
+                console.print(Text(item.diff))
