@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
 # The test command: sets up everything the tests need on a fresh machine, then runs every
-# suite. Prints a timing line per stage. Usage: bash scripts/test.sh [--no-molecule]
+# suite. Prints a timing line per stage.
+#   bash scripts/test.sh              everything
+#   bash scripts/test.sh --quick      no molecule, no end-to-end (minutes instead of half an hour)
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
-run_molecule=1
-[ "${1:-}" = "--no-molecule" ] && run_molecule=0
+full=1
+[ "${1:-}" = "--quick" ] && full=0
 
 total_start=$(date +%s)
 stage() { printf '\n==> %s\n' "$1"; stage_start=$(date +%s); }
-stage_done() { printf 'timing: %-28s %4ss\n' "$1" "$(($(date +%s) - stage_start))"; }
+stage_done() { printf 'timing: %-34s %4ss\n' "$1" "$(($(date +%s) - stage_start))"; }
 
-stage "setup"
+stage "setup (apt packages, venv)"
 bash scripts/setup.sh
 # shellcheck disable=SC1091
 source .venv/bin/activate
@@ -23,7 +25,11 @@ ruff check ssas_deploy tests bench filter_plugins
 (cd app && ruff check .)
 stage_done "lint (ruff)"
 
-stage "toolkit tests (unit, cli, validators)"
+stage "test hosts (podman, base image)"
+bash scripts/testhosts.sh setup
+stage_done "test hosts"
+
+stage "toolkit tests (unit, cli, validators, sandbox)"
 python -m pytest -q -p no:cacheprovider tests
 stage_done "toolkit tests"
 
@@ -31,18 +37,18 @@ stage "app tests (SQLite, PostgreSQL, Redis, Celery)"
 PYTHON=python bash app/tests/run.sh
 stage_done "app tests"
 
-if [ "$run_molecule" = 1 ]; then
+if [ "$full" = 1 ]; then
   stage "ansible lint"
   bash scripts/lint-ansible.sh
   stage_done "ansible lint"
 
-  stage "test hosts (podman, base image)"
-  bash scripts/testhosts.sh setup
-  stage_done "test hosts"
-
   stage "molecule (every role)"
   bash scripts/molecule-all.sh
   stage_done "molecule"
+
+  stage "end-to-end (sandbox small and large, apply, re-apply)"
+  SSAS_E2E=1 python -m pytest -q -p no:cacheprovider tests/e2e
+  stage_done "end-to-end"
 fi
 
-printf '\ntiming: %-28s %4ss\n' "total" "$(($(date +%s) - total_start))"
+printf '\ntiming: %-34s %4ss\n' "total" "$(($(date +%s) - total_start))"

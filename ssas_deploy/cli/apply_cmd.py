@@ -50,6 +50,15 @@ def apply(
         raise typer.Exit(EXIT_FAILED)
     verb = "would change" if check else "changed"
     out().print(f"{result.changed} task(s) {verb}.")
+    if not check and not limit and not tags:
+        out().print(f"SSAS is running: {_site_url(deployment)}")
+
+
+def _site_url(deployment) -> str:
+    from ssas_deploy.profiles.models import Role
+
+    lb = deployment.topology.first(Role.load_balancer)
+    return f"https://{lb.address}/ (server name {deployment.profile.site.server_name})"
 
 
 def _preflight(deployment, force: bool) -> None:

@@ -77,6 +77,8 @@ def ansible_environment(workspace: Workspace, known_hosts: Path) -> dict[str, st
         "ANSIBLE_LOG_PATH": str(workspace.log),
         "ANSIBLE_HOST_KEY_CHECKING": "True",
         "ANSIBLE_PIPELINING": "True",
+        # Facts once per host per run, not once per play (six plays in site.yml).
+        "ANSIBLE_GATHERING": "smart",
         "ANSIBLE_SSH_ARGS": (
             "-o ControlMaster=auto -o ControlPersist=120s -o StrictHostKeyChecking=accept-new "
             f"-o UserKnownHostsFile={known_hosts}"

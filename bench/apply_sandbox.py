@@ -1,0 +1,61 @@
+"""First apply and no-op re-apply wall times on a small sandbox (one systemd container).
+
+Goal on the 2-core reference machine: a no-op re-apply of at most 15 s. Prints figures,
+asserts nothing. Needs root, podman and the base image (bash scripts/testhosts.sh setup).
+Usage: python bench/apply_sandbox.py [--reapplies N]
+"""
+
+import argparse
+import os
+import secrets
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+GOAL_NOOP_S = 15.0
+
+
+def ssas(*args: str, env: dict) -> float:
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "ssas_deploy", *args], check=True, env=env,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--reapplies", type=int, default=3)
+    args = parser.parse_args()
+    root = Path(tempfile.mkdtemp(prefix="ssas-bench-apply-"))
+    name = f"b{secrets.token_hex(3)}-small"
+    profile = root / f"{name}.yaml"
+    profile.write_text(f"name: {name}\nextends: small\n")
+    inventory = root / "sandbox" / "hosts.yaml"
+    env = {**os.environ, "SSAS_VAULT_PASSWORD": secrets.token_urlsafe(16)}
+    try:
+        up = ssas("sandbox", "up", "--profile", str(profile), "--dir", str(inventory.parent),
+                  env=env)
+        apply = ["apply", "--profile", str(profile), "--inventory", str(inventory), "--force"]
+        first = ssas(*apply, env=env)
+        noop = [ssas(*apply, env=env) for _ in range(args.reapplies)]
+        baseline = ssas("profiles", "list", env=env)
+    finally:
+        ssas("sandbox", "down", "--profile", str(profile), "--dir", str(inventory.parent),
+             "--purge", env=env)
+        shutil.rmtree(root, ignore_errors=True)
+    median = statistics.median(noop)
+    print(f"sandbox up (1 host)        {up:7.1f} s")
+    print(f"first apply (bare host)    {first:7.1f} s")
+    print(f"no-op re-apply             median {median:6.1f} s  "
+          f"({', '.join(f'{t:.1f}' for t in noop)})")
+    print(f"baseline: `profiles list`  {baseline:7.2f} s (process start, same interpreter)")
+    print(f"ratio no-op / first apply  {median / first:7.2f}")
+    print(f"goal no-op <= {GOAL_NOOP_S:g} s: {'meets' if median <= GOAL_NOOP_S else 'MISSES'}")
+
+
+if __name__ == "__main__":
+    main()

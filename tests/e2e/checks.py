@@ -1,0 +1,55 @@
+"""The checks every end-to-end tier runs after its first apply."""
+
+import json
+import secrets
+
+from ssas_deploy.profiles.models import Role
+
+from .conftest import cli
+from .site_client import Site
+
+
+def seed_and_check_service(site: Site, students: int) -> None:
+    """Health, data through the API, an ML answer and a batch Celery job, all via nginx."""
+    status, health = site.request("/health/", auth=False)
+    assert status == 200, health
+    assert health["checks"]["database"] and health["status"] in ("healthy", "degraded")
+
+    site.manage(Role.web, "generate_school", "--students", str(students), "--seed", "11")
+    site.manage(Role.web, "train_models")
+    password = secrets.token_urlsafe(16)
+    site.manage(Role.web, "createsuperuser", "--noinput", "--username", "e2e-admin",
+                "--email", "e2e-admin@school.example",
+                env={"DJANGO_SUPERUSER_PASSWORD": password})
+    site.log_in("e2e-admin", password)
+
+    status, page = site.request("/api/students/?page_size=5")
+    assert status == 200 and page["count"] == students, page
+    student = page["results"][0]["id"]
+    status, prediction = site.request(f"/api/students/{student}/prediction/")
+    assert status == 200, prediction
+    assert 0 <= prediction["predicted_average"] <= 100
+
+    status, job = site.request("/api/analysis/batch/", "POST", {})
+    assert status == 202, job
+    finished = site.wait_for(f"/api/analysis/batch/{job['job_id']}/",
+                             lambda body: body["status"] in ("done", "failed"))
+    assert finished["status"] == "done", finished
+    assert finished["processed_students"] == students
+
+    status, health = site.request("/health/", auth=False)
+    assert status == 200 and health["status"] == "healthy", health
+
+
+def assert_second_apply_changes_nothing(profile, inventory) -> None:
+    result = cli("apply", "--profile", str(profile), "--inventory", str(inventory), "--force")
+    assert "0 task(s) changed." in result.stdout, result.stdout[-3000:]
+
+
+def assert_live_hosts_match_render(profile, inventory) -> None:
+    """plan against the live hosts: every file (secrets included) equals render's bytes."""
+    result = cli("plan", "--profile", str(profile), "--inventory", str(inventory), "--json")
+    live = json.loads(result.stdout)["live"]
+    for host in live:
+        assert host["error"] is None, host
+        assert host["changes"] == [], host
