@@ -2,16 +2,32 @@
 
 import json
 import pprint
+from collections.abc import Mapping
 from typing import Any
+
+
+def _plain(value: Any) -> Any:
+    """Builtin types only: ansible-core 2.19 passes dict/list/str subclasses, which pprint
+    would print differently (e.g. a dict subclass on one line), breaking byte equality."""
+    if isinstance(value, Mapping):
+        return {_plain(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, tuple):
+        return tuple(_plain(item) for item in value)
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    for kind in (bool, int, float, str):
+        if isinstance(value, kind):
+            return kind(value)
+    return value
 
 
 def pyrepr(value: Any) -> str:
     """A Python literal for rendered settings modules (JSON's true/null are not Python)."""
-    return pprint.pformat(value, width=88, sort_dicts=False)
+    return pprint.pformat(_plain(value), width=88, sort_dicts=False)
 
 
 def canonical_json(value: Any) -> str:
-    return json.dumps(value, indent=2, sort_keys=True)
+    return json.dumps(_plain(value), indent=2, sort_keys=True)
 
 
 FILTERS = {"pyrepr": pyrepr, "canonical_json": canonical_json}

@@ -112,3 +112,23 @@ def test_rendering_is_deterministic():
     first = render_deployment(build(load_profile("very-large")))
     second = render_deployment(build(load_profile("very-large")))
     assert [f.content for f in first] == [f.content for f in second]
+
+
+def test_pyrepr_prints_subclasses_like_builtins():
+    """Ansible hands filters dict/list/str subclasses; the bytes must not depend on that."""
+    from ssas_deploy.jinja_filters import pyrepr
+
+    class TaggedDict(dict):
+        # Like Ansible's lazy containers: an own __repr__, so pprint no longer recognises it.
+        def __repr__(self):
+            return dict.__repr__(self)
+
+    class TaggedStr(str):
+        pass
+
+    value = {"default": {"ENGINE": "django.db.backends.postgresql", "NAME": "ssas_production",
+                         "OPTIONS": {"sslmode": "require"}, "PORT": 5432}}
+    tagged = TaggedDict({"default": TaggedDict({TaggedStr(k): v for k, v in
+                                                value["default"].items()})})
+    assert pyrepr(tagged) == pyrepr(value)
+    assert "\n" in pyrepr(value)
