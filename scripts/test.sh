@@ -25,6 +25,17 @@ ruff check ssas_deploy tests bench filter_plugins
 (cd app && ruff check .)
 stage_done "lint (ruff)"
 
+stage "wheel (installs and runs outside the checkout)"
+wheel_dir=$(mktemp -d)
+trap 'rm -rf "$wheel_dir"' EXIT
+python -m pip wheel -q --no-deps -w "$wheel_dir" . 2>&1 | grep -v "^WARNING: Location" || true
+python -m venv "$wheel_dir/venv"
+"$wheel_dir/venv/bin/pip" install -q "$wheel_dir"/ssas_deploy-*.whl 2>&1 | grep -v "^WARNING: Location" || true
+(cd "$wheel_dir" && venv/bin/ssas-deploy profiles validate venv/lib/python3*/site-packages/ssas_deploy/_data/sizing_profiles/large.yaml \
+  && venv/bin/ssas-deploy render --profile very-large --out out >/dev/null \
+  && test -s out/manifest.json && test -s out/db-1/etc/postgresql/15/main/postgresql.conf)
+stage_done "wheel"
+
 stage "test hosts (podman, base image)"
 bash scripts/testhosts.sh setup
 stage_done "test hosts"
