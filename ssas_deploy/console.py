@@ -1,14 +1,18 @@
-"""Output helpers: results on stdout, diagnostics on stderr, never a traceback."""
+"""Output helpers: results on stdout, diagnostics on stderr, never a traceback.
+
+rich is imported when first used, so commands that print one plain line (render) start fast.
+"""
 
 import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-
-from rich.console import Console
-from rich.text import Text
+from typing import TYPE_CHECKING
 
 from ssas_deploy.errors import InvalidInputError, SsasDeployError
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 def _width() -> int | None:
@@ -17,19 +21,27 @@ def _width() -> int | None:
     return int(value) if value else None
 
 
-def out() -> Console:
+def out() -> "Console":
+    from rich.console import Console
+
     return Console(width=_width(), highlight=False, soft_wrap=True)
 
 
-def err() -> Console:
+def err() -> "Console":
+    from rich.console import Console
+
     return Console(stderr=True, width=_width(), highlight=False, soft_wrap=True)
 
 
 def display_error(message: str) -> None:
+    from rich.text import Text
+
     err().print(Text.assemble(("error: ", "bold red"), message))
 
 
 def display_warning(message: str) -> None:
+    from rich.text import Text
+
     err().print(Text.assemble(("warning: ", "yellow"), message))
 
 

@@ -1,6 +1,7 @@
 """Render every file of every host from templates/, exactly as Ansible's template module would."""
 
 import hashlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +33,16 @@ class RenderedFile:
         return hashlib.sha256(self.content.encode()).hexdigest()
 
 
+def _bytecode_cache() -> jinja2.BytecodeCache | None:
+    """Compiled templates kept between runs (keyed by each template's source checksum)."""
+    directory = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "ssas-deploy"
+    try:
+        (directory / "jinja").mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return jinja2.FileSystemBytecodeCache(str(directory / "jinja"))
+
+
 def environment() -> jinja2.Environment:
     """Ansible's template module settings: trim_blocks, keep newline, strict undefined."""
     env = jinja2.Environment(
@@ -40,6 +51,7 @@ def environment() -> jinja2.Environment:
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
         autoescape=False,
+        bytecode_cache=_bytecode_cache(),
     )
     env.filters.update(FILTERS)
     return env

@@ -20,12 +20,15 @@ InventoryOption = Annotated[
 def load_deployment(profile_ref: str, inventory: Path | None, warn: bool = True):
     from ssas_deploy.console import display_warning
     from ssas_deploy.context.build import build
-    from ssas_deploy.inventory import load_inventory
     from ssas_deploy.profiles.loader import load_profile_with_warnings
 
     profile, warnings = load_profile_with_warnings(profile_ref)
     if warn:
         for warning in warnings:
             display_warning(str(warning))
-    placements = load_inventory(inventory, profile) if inventory else None
+    placements = None
+    if inventory is not None:
+        from ssas_deploy.inventory import load_inventory
+
+        placements = load_inventory(inventory, profile)
     return build(profile, placements)

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from ssas_deploy.cli.options import InventoryOption, ProfileOption, load_deployment
-from ssas_deploy.console import out, print_raw, reporting
+from ssas_deploy.console import print_raw, reporting
 
 
 def render(
@@ -31,7 +31,7 @@ def render(
             encoding="utf-8",
         )
         hosts = len(deployment.host_vars)
-        out().print(f"Rendered {len(files)} files for {hosts} host(s) into {out_dir}")
+        print_raw(f"Rendered {len(files)} files for {hosts} host(s) into {out_dir}")
 
 
 def hostvars(
