@@ -34,6 +34,17 @@ def test_migrations_go_to_the_right_databases(shards):
     assert not router.allow_migrate("default", "students")
     assert router.allow_migrate("default", "auth")
     assert not router.allow_migrate("shard_1", "auth")
+    assert router.allow_migrate("default", "ml", model_name="modelartifact")
+    assert not router.allow_migrate("shard_0", "ml", model_name="modelartifact")
+    assert router.allow_migrate("shard_0", "ml", model_name="batchjob")
+
+
+def test_trained_models_are_shared_by_all_shards(shards):
+    from ssas.ml.models import ModelArtifact
+
+    router = SchoolShardRouter()
+    assert router.db_for_read(ModelArtifact) == "default"
+    assert router.db_for_write(ModelArtifact) == "default"
 
 
 def test_relations_stay_on_one_shard():

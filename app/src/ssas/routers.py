@@ -5,11 +5,14 @@ which is randomised per process). All data of a school lives on one shard,
 since Django has no cross-database relations. Queries on school data must name
 their shard explicitly: Model.objects.using(shard_for_school(code)). Without it the
 router raises instead of silently falling back to `default` (the wrong shard).
+Models in GLOBAL_MODELS belong to a sharded app but are shared by all schools: they
+always live on `default`.
 """
 
 from django.conf import settings
 
 SHARDED_APPS = {"students", "ml", "reports", "analytics"}
+GLOBAL_MODELS = {"ml.modelartifact"}  # app_label.model_name
 
 
 class ShardRoutingError(LookupError):
@@ -29,7 +32,7 @@ def shard_aliases() -> set[str]:
 
 class SchoolShardRouter:
     def _route(self, model, hints):
-        if model._meta.app_label not in SHARDED_APPS:
+        if model._meta.app_label not in SHARDED_APPS or model._meta.label_lower in GLOBAL_MODELS:
             return "default"
         instance = hints.get("instance")
         db = getattr(getattr(instance, "_state", None), "db", None)
@@ -50,6 +53,8 @@ class SchoolShardRouter:
         return obj1._state.db == obj2._state.db
 
     def allow_migrate(self, db, app_label, model_name=None, **hints):
+        if f"{app_label}.{model_name}" in GLOBAL_MODELS:
+            return db == "default"
         if app_label in SHARDED_APPS:
             return db in shard_aliases()
         return db == "default"

@@ -51,3 +51,26 @@ class BatchResult(models.Model):
 
     def __str__(self) -> str:
         return f"{self.job_id}/{self.student_id}"
+
+
+class ModelArtifact(models.Model):
+    """One trained model version (the joblib bytes), shared by every host.
+
+    Always lives on the `default` database, also when the school data is sharded.
+    Hosts keep a copy under SSAS_ML_MODEL_DIR only as a cache (see ssas.ml.store).
+    """
+
+    name = models.CharField(max_length=100)
+    version = models.CharField(max_length=64)  # sortable by time: newest = max
+    payload = models.BinaryField()
+    size = models.PositiveBigIntegerField()
+    trained_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            # Its index also serves "newest version of a name" (a backward index scan).
+            models.UniqueConstraint(fields=["name", "version"], name="uniq_artifact_version"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.version}"
