@@ -3,6 +3,7 @@ from django.contrib.auth.models import Group, User
 from django.core.cache import caches
 from rest_framework.test import APIClient
 
+from ssas.ml import store
 from ssas.ml.training import train_all
 from ssas.students.roles import ADMINS, TEACHERS
 from ssas.students.synthetic import generate_school
@@ -12,6 +13,7 @@ from ssas.students.synthetic import generate_school
 def _isolated_state(settings, tmp_path):
     """Each test gets its own model directory and empty caches."""
     settings.SSAS_ML_MODEL_DIR = tmp_path / "models"
+    store.forget_current_versions()  # test databases are rolled back between tests
     for alias in ("default", "ml_cache"):
         caches[alias].clear()
 

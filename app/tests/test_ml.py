@@ -50,6 +50,7 @@ def test_isolation_forest_flags_injected_anomalies():
     assert recall > 0.6, recall
 
 
+@pytest.mark.django_db
 def test_store_keeps_versions_and_points_at_current(tmp_path):
     store = ModelStore(tmp_path, keep=2)
     assert store.current_version("m") is None and store.load("m") is None
@@ -70,7 +71,8 @@ def test_training_needs_data_and_writes_all_models(school_data):
     versions = train_all()
     assert set(versions) == set(MODEL_NAMES)
     assert service.get_system_health()["status"] == "healthy"
-    assert (settings.SSAS_ML_MODEL_DIR / "anomaly_detector" / "current").exists()
+    version = versions["anomaly_detector"]
+    assert (settings.SSAS_ML_MODEL_DIR / "anomaly_detector" / f"{version}.joblib").exists()
 
 
 @pytest.mark.django_db

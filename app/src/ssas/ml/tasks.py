@@ -72,7 +72,7 @@ def batch_analysis(job_id: str) -> dict:
     BatchJob.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING, started_at=timezone.now())
     try:
         store = ModelStore()
-        if any(store.current_version(name) is None for name in MODEL_NAMES):
+        if None in store.current_versions(MODEL_NAMES).values():
             train_all(school_id=job.school_id, store=store)
         tensor = load_tensor(school_id=job.school_id)
         rows = _analyse(tensor, store)

@@ -144,8 +144,9 @@ LOGGING = {
 }
 
 # --- SSAS settings (every one has a default; production may override) ---
-SSAS_ML_MODEL_DIR = BASE_DATA_DIR / "ml_models"
+SSAS_ML_MODEL_DIR = BASE_DATA_DIR / "ml_models"  # per-host cache; the models live in the database
 SSAS_ML_KEEP_VERSIONS = 3
+SSAS_ML_VERSION_CHECK_SECONDS = 5  # how long a process trusts its idea of the current model
 SSAS_ML_CACHE_TIMEOUT = 1800
 SSAS_ACTIVE_USER_WINDOW = 300  # seconds a user counts as active after a request
 SSAS_HEALTH_DISK_PATH = BASE_DATA_DIR
