@@ -110,9 +110,15 @@ def test_read_only_model_dir_loads_from_the_database(tmp_path):
 
 
 def test_health_asks_the_database_once_for_all_models(tmp_path, django_assert_num_queries):
+    # Untrained: asked every time (so the first training anywhere shows at once), one query.
+    for _ in range(2):
+        with django_assert_num_queries(1):
+            assert service.get_system_health()["status"] == "degraded"
+    for name in MODEL_NAMES:
+        _written_elsewhere(name, "20260101T000000.000000-abcdef", {"value": 1})
     with django_assert_num_queries(1):
-        assert service.get_system_health()["status"] == "degraded"
-    with django_assert_num_queries(0):  # remembered for a few seconds
+        service.get_system_health()
+    with django_assert_num_queries(0):  # found versions are remembered for a few seconds
         service.get_system_health()
 
 
@@ -124,3 +130,11 @@ def test_a_damaged_cache_file_is_refetched(tmp_path):
     _restart_process()
     assert ModelStore(tmp_path / "web").load("m")["value"] == 9
     assert joblib.load(cached)["value"] == 9
+
+
+def test_a_first_model_trained_elsewhere_is_seen_at_once(tmp_path):
+    """A web process that saw "not trained yet" must not keep saying so after training."""
+    web = ModelStore(tmp_path / "web", check_seconds=60)
+    assert web.current_version("m") is None
+    _written_elsewhere("m", "20260101T000000.000000-abcdef", {"value": 7})
+    assert web.load("m")["value"] == 7

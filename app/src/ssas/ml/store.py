@@ -113,7 +113,10 @@ class ModelStore:
         now = time.monotonic()
         with _lock:
             known = {n: _current[n] for n in names if n in _current}
-        result = {n: v for n, (at, v) in known.items() if now - at < self.check_seconds}
+        # Only a found version is remembered: "not trained yet" is asked again each time, so
+        # the first model trained anywhere is served at once (and the query is cheap).
+        result = {n: v for n, (at, v) in known.items()
+                  if v is not None and now - at < self.check_seconds}
         missing = [n for n in names if n not in result]
         if missing:
             found = dict(self._objects().filter(name__in=missing).values("name")
