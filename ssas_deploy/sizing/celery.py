@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from ssas_deploy.sizing.derived import MIB, Derived, fixed
+from ssas_deploy.sizing.derived import MIB, Derived
 from ssas_deploy.sizing.shares import Share
 
 CHILD_RSS_KB = 400 * MIB  # one prefork child with the ML models loaded
@@ -115,6 +115,3 @@ def size_worker_groups(share: Share) -> list[WorkerGroup]:
         )
     return groups
 
-
-def beat_note() -> Derived:
-    return fixed("first worker host", "celery beat must run on exactly one host")

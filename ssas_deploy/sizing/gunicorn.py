@@ -1,6 +1,5 @@
 """Gunicorn worker model for one web host, from the cores and RAM the web role gets there."""
 
-import math
 from dataclasses import dataclass
 
 from ssas_deploy.sizing.derived import MIB, Derived, fixed
@@ -58,7 +57,3 @@ def size_gunicorn(share: Share) -> GunicornSizing:
         max_requests=fixed(1000, "recycle workers to bound memory growth"),
         max_requests_jitter=fixed(100, "spread recycling so workers do not restart together"),
     )
-
-
-def ceil_div(a: int, b: int) -> int:
-    return math.ceil(a / b)

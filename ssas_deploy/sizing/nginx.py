@@ -6,14 +6,6 @@ from ssas_deploy.sizing.derived import Derived, fixed
 
 
 @dataclass(frozen=True)
-class UpstreamServer:
-    address: str
-    port: int
-    weight: int
-    host: str
-
-
-@dataclass(frozen=True)
 class NginxSizing:
     worker_processes: Derived
     worker_connections: Derived
@@ -59,9 +51,6 @@ def size_nginx(cores: float, peak_users: int, web: list[tuple[str, str, int, int
         ),
     )
 
-
-def upstream_servers(web: list[tuple[str, str, int, int]]) -> list[UpstreamServer]:
-    return [UpstreamServer(address, port, cores, host) for host, address, port, cores in web]
 
 
 def _round_up(value: int, step: int) -> int:

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from ssas_deploy.context import paths
 from ssas_deploy.profiles.models import Profile, Role
 from ssas_deploy.sizing.celery import WorkerGroup, size_worker_groups
 from ssas_deploy.sizing.derived import Derived
@@ -14,7 +15,6 @@ from ssas_deploy.sizing.shares import Share, share_of
 from ssas_deploy.topology import Host, Topology
 
 DATABASE_ROLES = (Role.database, Role.database_replica, Role.database_shard)
-GUNICORN_PORT = 8000
 
 
 @dataclass
@@ -124,7 +124,7 @@ def _size_databases(deployment: DeploymentSizing) -> None:
 
 def _size_load_balancer(deployment: DeploymentSizing) -> None:
     web = [
-        (h.name, h.address, GUNICORN_PORT, h.hardware.cpu_cores)
+        (h.name, h.address, paths.GUNICORN_PORT, h.hardware.cpu_cores)
         for h in deployment.topology.with_role(Role.web)
     ]
     for sizing in deployment.hosts.values():
