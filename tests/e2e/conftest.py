@@ -38,7 +38,7 @@ def cli(*args: str, check: bool = True, timeout: int = 1800) -> subprocess.Compl
     return result
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def make_sandbox(tmp_path_factory):
     """Create a sandbox for a profile text (`extends: ...`); removed when the module ends."""
     reason = _missing_prerequisite()
@@ -63,3 +63,20 @@ def make_sandbox(tmp_path_factory):
         cli("sandbox", "down", "--profile", profile, "--dir", str(directory), "--purge",
             check=False)
         shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def small(make_sandbox):
+    """One small-tier sandbox host, applied from bare, shared by every e2e test file."""
+    profile, inventory = make_sandbox("small")
+    first = cli("apply", "--profile", str(profile), "--inventory", str(inventory), "--force")
+    assert "Recap" in first.stdout
+    return profile, inventory
+
+
+@pytest.fixture(scope="session")
+def large(make_sandbox):
+    """Six large-tier sandbox hosts (LB, 2 web, DB, Redis, worker), shared likewise."""
+    profile, inventory = make_sandbox("large", "hosts:\n  web: {count: 2}\n")
+    cli("apply", "--profile", str(profile), "--inventory", str(inventory), "--force")
+    return profile, inventory

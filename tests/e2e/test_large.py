@@ -16,13 +16,6 @@ from .conftest import cli
 from .site_client import Site
 
 
-@pytest.fixture(scope="module")
-def large(make_sandbox):
-    profile, inventory = make_sandbox("large", "hosts:\n  web: {count: 2}\n")
-    cli("apply", "--profile", str(profile), "--inventory", str(inventory), "--force")
-    return profile, inventory
-
-
 def test_apply_builds_the_multi_host_site(large):
     site = Site(*large)
     assert len(site.deployment.topology.hosts) == 6

@@ -1,6 +1,5 @@
 """The small tier on one sandbox host: apply from a bare host, use it, re-apply, rotate."""
 
-import pytest
 
 from ssas_deploy.profiles.models import Role
 
@@ -11,14 +10,6 @@ from .checks import (
 )
 from .conftest import cli
 from .site_client import Site
-
-
-@pytest.fixture(scope="module")
-def small(make_sandbox):
-    profile, inventory = make_sandbox("small")
-    first = cli("apply", "--profile", str(profile), "--inventory", str(inventory), "--force")
-    assert "Recap" in first.stdout
-    return profile, inventory
 
 
 def test_apply_from_a_bare_host_serves_ssas(small):
