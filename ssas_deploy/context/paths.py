@@ -2,7 +2,8 @@
 
 APP_USER = "ssas"
 APP_DIR = "/opt/ssas"
-VENV = "/opt/ssas/venv"
+# The live release's venv: `current` links to /opt/ssas/releases/<release> (ssas_app role).
+VENV = "/opt/ssas/current/venv"
 CONFIG_DIR = "/etc/ssas"
 DATA_DIR = "/var/lib/ssas"
 STATIC_ROOT = "/var/www/ssas/static"
