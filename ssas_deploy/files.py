@@ -19,6 +19,18 @@ class ManagedFile:
     extra_vars: dict = field(default_factory=dict)
 
 
+RESTART_DROPIN = "systemd/ssas-restart.conf.j2"
+
+
+def restart_dropin(unit: str) -> ManagedFile:
+    """Restart=on-failure with start limits for a distribution's unit (ours say it themselves).
+
+    Restart= and the start limits apply at the next crash after a daemon-reload: no restart.
+    """
+    return ManagedFile(RESTART_DROPIN, f"/etc/systemd/system/{unit}.service.d/ssas-restart.conf",
+                       "root", "root", "0644", unit, "daemon-reload")
+
+
 def files_for_host(hv: dict) -> list[ManagedFile]:
     """Every config file of one host, from its template variables (see context.build)."""
     files = [
@@ -40,6 +52,7 @@ def files_for_host(hv: dict) -> list[ManagedFile]:
                         "postgres", "0644", unit, "reload"),
             ManagedFile("postgresql/pg_hba.conf.j2", f"{conf}/pg_hba.conf", "postgres",
                         "postgres", "0640", unit, "reload"),
+            restart_dropin(unit),
         ]
         if hv["postgresql_replication_role"] != "replica":
             files += [
@@ -54,6 +67,7 @@ def files_for_host(hv: dict) -> list[ManagedFile]:
                         "postgres", "0640", "pgbouncer", "reload"),
             ManagedFile("pgbouncer/userlist.txt.j2", "/etc/pgbouncer/userlist.txt", "postgres",
                         "postgres", "0640", "pgbouncer", "reload", secret=True),
+            restart_dropin("pgbouncer"),
         ]
     for instance in hv.get("redis_instances", []):
         extra = {"redis_instance": instance}
@@ -85,6 +99,7 @@ def files_for_host(hv: dict) -> list[ManagedFile]:
                         "0644", "nginx", "reload"),
             ManagedFile("nginx/ssas_proxy_params.j2", "/etc/nginx/ssas_proxy_params", "root",
                         "root", "0644", "nginx", "reload"),
+            restart_dropin("nginx"),
         ]
     return files
 

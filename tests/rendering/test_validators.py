@@ -7,6 +7,7 @@ private addresses, as a real school would have.
 
 import os
 import py_compile
+import re
 import secrets
 import shutil
 import socket
@@ -193,10 +194,12 @@ def _wait_for_info(sock: Path) -> str:
 def test_systemd_units_verify(tier, tmp_path):
     need("systemd-analyze", "unshare")
     _, _, files, out = tier
-    units = [f for f in files if f.spec.dest.startswith("/etc/systemd/system/")]
+    # Drop-ins (<unit>.d/*.conf) are checked with their units: test_systemd_dropins_verify.
+    units = [f for f in files if f.spec.dest.startswith("/etc/systemd/system/")
+             and not f.spec.dest.endswith(".conf")]
     # The units run programs the roles install later (the app's venv, the backup script):
     # stubs stand in for them.
-    stubs = {"/opt": ["ssas/venv/bin/gunicorn", "ssas/venv/bin/celery"],
+    stubs = {"/opt": ["ssas/current/venv/bin/gunicorn", "ssas/current/venv/bin/celery"],
              "/usr/local/sbin": ["ssas-pg-backup"]}
     mounts = {}
     for directory, programs in stubs.items():
@@ -209,6 +212,43 @@ def test_systemd_units_verify(tier, tmp_path):
     paths = " ".join(str(out / u.host / u.spec.dest.lstrip("/")) for u in units)
     result = run_with_mounts(mounts, f"systemd-analyze verify {paths}")
     assert result.returncode == 0, result.stderr
+
+
+def test_systemd_dropins_verify(tier, tmp_path):
+    """Each drop-in, loaded by `systemd-analyze verify` as the drop-in of its unit.
+
+    verify exits 0 even when it ignores a drop-in's lines (unknown key, bad value, broken
+    section), so any message that names the drop-in fails. The unit is the distribution's
+    file where its package is installed here, else a stand-in: the drop-in's keys do not
+    depend on it. A deliberately broken copy shows the check would see a bad line.
+    """
+    need("systemd-analyze")
+    _, _, files, out = tier
+    dropins = {}
+    for item in files:
+        dest = item.spec.dest
+        if dest.startswith("/etc/systemd/system/") and dest.endswith(".conf"):
+            unit_dir, name = dest.removeprefix("/etc/systemd/system/").split("/")
+            dropins.setdefault((unit_dir.removesuffix(".d"), name, item.sha256), item)
+    assert dropins, "every tier runs a distribution service that needs a restart drop-in"
+    for (unit, name, _), item in dropins.items():
+        rendered = (out / item.host / item.spec.dest.lstrip("/")).read_text()
+        for label, content in [("rendered", rendered),
+                               ("broken", rendered.replace("Restart=", "Restrat="))]:
+            work = tmp_path / f"{label}-{unit}"
+            (work / f"{unit}.d").mkdir(parents=True)
+            (work / f"{unit}.d" / name).write_text(content)
+            unit_file = re.sub(r"@[^.]*\.", "@.", unit)  # an instance's template
+            distro = Path("/lib/systemd/system") / unit_file
+            (work / unit_file).write_text(distro.read_text() if distro.exists()
+                                          else "[Service]\nExecStart=/bin/true\n")
+            result = subprocess.run(["systemd-analyze", "verify", "--man=no", str(work / unit)],
+                                    capture_output=True, text=True)
+            about_dropin = str(work / f"{unit}.d") in result.stdout + result.stderr
+            if label == "rendered":
+                assert result.returncode == 0 and not about_dropin, f"{unit}: {result.stderr}"
+            else:
+                assert about_dropin, f"{unit}: the broken drop-in went unnoticed"
 
 
 def test_nftables_rulesets_parse(tier):
