@@ -1,7 +1,8 @@
 """The one error family the CLI catches and prints without a traceback.
 
 Exit codes are a user-facing contract: 0 ok, 1 an operation failed, 2 invalid input,
-3 a host does not meet the profile.
+3 a host does not meet the profile, 130 interrupted (SIGINT or SIGTERM; 128 + SIGINT, as shells
+report a Ctrl-C).
 """
 
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_INVALID_INPUT = 2
 EXIT_PREFLIGHT = 3
+EXIT_INTERRUPTED = 130
 
 
 @dataclass(frozen=True)
