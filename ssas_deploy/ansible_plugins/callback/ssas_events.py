@@ -2,6 +2,10 @@
 
 Enabled by the runner (ANSIBLE_CALLBACKS_ENABLED=ssas_events) with SSAS_EVENTS_FILE naming the
 file to append to. Results of `no_log` tasks arrive censored, so no secret reaches the file.
+
+The last line of a complete run is `{"event": "end", ...}`, written after every host's `stats`
+line: a file without it comes from a run that did not finish (killed, crashed, interrupted), so
+its results cannot be trusted.
 """
 
 import json
@@ -14,7 +18,9 @@ DOCUMENTATION = """
 name: ssas_events
 type: notification
 short_description: JSON-lines task events for ssas-deploy
-description: Writes play, task, result and recap events to the file in SSAS_EVENTS_FILE.
+description: >-
+  Writes play, task, result and recap events to the file in SSAS_EVENTS_FILE, then a final
+  end event once every host's stats are written.
 requirements: [SSAS_EVENTS_FILE set in the environment]
 """
 
@@ -66,6 +72,7 @@ class CallbackModule(CallbackBase):
     def v2_playbook_on_stats(self, stats):
         for host in sorted(stats.processed):
             self._emit("stats", host=host, **stats.summarize(host))
+        self._emit("end", hosts=len(stats.processed))
         if self._out:
             self._out.close()
             self._out = None
