@@ -3,8 +3,9 @@ import logging
 from django.db import connection, connections
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_safe
 
+from . import readiness
 from .health import run_checks
 from .metrics import ACTIVE_USERS, DB_CONNECTIONS, render
 from .middleware import active_user_count
@@ -17,6 +18,21 @@ log = logging.getLogger(__name__)
 def health(request):
     body, status = run_checks()
     return JsonResponse(body, status=status)
+
+
+@never_cache
+@require_safe
+def ready(request):
+    """200 when this process can serve at full speed, else 503 with the reason."""
+    body = readiness.warm_up()
+    return JsonResponse(body, status=200 if body["status"] == readiness.READY else 503)
+
+
+@never_cache
+@require_safe
+def live(request):
+    """The process answers HTTP. Touches no database, cache or model, on purpose."""
+    return JsonResponse({"status": "alive"})
 
 
 def _db_connections() -> int:

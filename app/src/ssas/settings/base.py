@@ -110,7 +110,7 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 # Load balancers and Prometheus probe plain HTTP on the backend port.
-SECURE_REDIRECT_EXEMPT = [r"^monitoring/health/$", r"^metrics$"]
+SECURE_REDIRECT_EXEMPT = [r"^monitoring/(health|ready|live)/$", r"^metrics$"]
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
