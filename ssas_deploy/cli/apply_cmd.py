@@ -1,14 +1,17 @@
 """`ssas-deploy apply`: preflight, then the site playbook with live progress and a recap."""
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ssas_deploy.cli.options import ProfileOption, load_deployment
 from ssas_deploy.cli.secrets_cmd import VaultPasswordFileOption
 from ssas_deploy.console import display_error, display_warning, err, out, reporting
-from ssas_deploy.errors import EXIT_FAILED, EXIT_PREFLIGHT
+from ssas_deploy.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_PREFLIGHT
+
+if TYPE_CHECKING:
+    from ssas_deploy.runner.playbook import RunResult
 
 
 def apply(
@@ -30,6 +33,24 @@ def apply(
     vault_password_file: VaultPasswordFileOption = None,
 ) -> None:
     """Deploy SSAS onto the inventory's hosts, safely and idempotently."""
+    from ssas_deploy.runner.interrupts import RunInterrupted, interrupt_guard
+
+    # SIGINT and SIGTERM: Ansible is stopped in order, the run dir removed, exit 130.
+    with interrupt_guard() as guard:
+        try:
+            code = _apply(profile, inventory, limit=limit, tags=tags, check=check, diff=diff,
+                          force=force, skip_preflight=skip_preflight, wheelhouse=wheelhouse,
+                          vault_password_file=vault_password_file, guard=guard)
+        except RunInterrupted as stop:
+            report_interrupted(stop.signum, None)
+            code = EXIT_INTERRUPTED
+    if code != EXIT_OK:
+        raise typer.Exit(code)
+
+
+def _apply(profile: str, inventory: Path, *, limit: str | None, tags: str | None, check: bool,
+           diff: bool, force: bool, skip_preflight: bool, wheelhouse: Path | None,
+           vault_password_file: Path | None, guard) -> int:
     from ssas_deploy.runner.apply import apply_deployment
 
     with reporting():
@@ -38,20 +59,80 @@ def apply(
             _preflight(deployment, force)
         result = apply_deployment(deployment, inventory, check=check, diff=diff, limit=limit,
                                   tags=tags, wheelhouse=wheelhouse,
-                                  vault_password_file=vault_password_file, console=err())
+                                  vault_password_file=vault_password_file, console=err(),
+                                  guard=guard)
+    code = report_run(result, check=check)
+    if code == EXIT_OK and not check and not limit and not tags:
+        out().print(f"SSAS is running: {_site_url(deployment)}")
+    return code
+
+
+def report_run(result: "RunResult", *, check: bool = False) -> int:
+    """Print the outcome of a run and return the command's exit code.
+
+    Interrupted: which hosts were mid-change, exit 130 (see `report_interrupted`). Otherwise the
+    recap (stdout), then either every problem of `result.verdict()` (stderr, exit 1) or the
+    number of changed tasks (exit 0). A run that cannot be proven to have succeeded never
+    reports a change count.
+    """
     from ssas_deploy.runner.progress import recap_table
 
-    out().print(recap_table(result.state))
-    if result.returncode != 0 or result.state.failures:
-        for failure in result.state.failures:
-            display_error(f"{failure.host}: task '{failure.task}' failed: {failure.message}")
-        if not result.state.failures:
-            display_error(f"ansible-playbook exited with {result.returncode}; log: {result.log}")
-        raise typer.Exit(EXIT_FAILED)
+    if result.interrupted is not None:
+        report_interrupted(result.interrupted, result)
+        return EXIT_INTERRUPTED
+    if result.state.recap:
+        out().print(recap_table(result.state))
+    if not result.stopped_cleanly:
+        display_error("some of Ansible's processes survived SIGKILL; check with `ps -ej`")
+    verdict = result.verdict()
+    if not verdict.ok:
+        for problem in verdict.problems:
+            display_error(problem)
+        if not any(str(result.log) in problem for problem in verdict.problems):
+            _note(f"ansible-playbook's output: {result.log}")
+        return EXIT_FAILED
+    if not result.stopped_cleanly:
+        return EXIT_FAILED
     verb = "would change" if check else "changed"
     out().print(f"{result.changed} task(s) {verb}.")
-    if not check and not limit and not tags:
-        out().print(f"SSAS is running: {_site_url(deployment)}")
+    return EXIT_OK
+
+
+def report_interrupted(signum: int, result: "RunResult | None") -> None:
+    """Tell (stderr) what an interrupt by `signum` left behind.
+
+    `result` is None, or has no return code, when Ansible had not been started: then no host
+    was changed. Otherwise names every host that was mid-change (started a task, no final
+    stats) with its current task, any failure seen before, and that re-running converges.
+    """
+    from ssas_deploy.runner.interrupts import signal_name
+
+    name = signal_name(signum)
+    if result is None or result.returncode is None:
+        display_error(f"interrupted ({name}) before Ansible started: no host was changed")
+        return
+    display_error(f"interrupted ({name}): Ansible was stopped")
+    mid_change = result.state.mid_change()
+    if mid_change:
+        _note("Hosts that were in the middle of a change (the task may or may not have "
+              "finished there):")
+        for host, task in mid_change:
+            _note(f"  {host}: task '{task}'")
+    else:
+        _note("No host was in the middle of a change.")
+    for failure in result.state.failures:
+        display_error(f"{failure.host}: task '{failure.task}' failed: {failure.message}")
+    if result.stopped_cleanly:
+        _note("Nothing else will be changed. Re-run `ssas-deploy apply` to converge every host "
+              "to the profile.")
+    else:
+        display_error("some of Ansible's processes survived SIGKILL and may still change "
+                      "hosts; check with `ps -ej`, then re-run `ssas-deploy apply`")
+    _note(f"ansible-playbook's output: {result.log}")
+
+
+def _note(message: str) -> None:
+    err().print(message, markup=False, highlight=False)
 
 
 def _site_url(deployment) -> str:

@@ -1,6 +1,10 @@
 """Apply a deployment: secrets, wheelhouse, run dir, site playbook."""
 
+import contextlib
+import os
 import shutil
+import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 from rich.console import Console
@@ -8,19 +12,36 @@ from rich.console import Console
 from ssas_deploy.context.build import Deployment
 from ssas_deploy.profiles.models import Role
 from ssas_deploy.rendering import SECRET_NAMES
+from ssas_deploy.runner.interrupts import InterruptGuard, guarded
 from ssas_deploy.runner.playbook import RunOptions, RunResult, run_playbook
 from ssas_deploy.runner.wheelhouse import ensure_wheelhouse
-from ssas_deploy.runner.workspace import create_workspace
+from ssas_deploy.runner.workspace import ansible_inventory, create_workspace_for_inventory
 
 
 def known_hosts_for(inventory: Path) -> Path:
+    """`hosts.yaml` -> `hosts.known_hosts`: the pinned SSH host keys of an inventory."""
     return inventory.with_name(f"{inventory.stem}.known_hosts")
+
+
+def last_log_for(inventory: Path) -> Path:
+    """`hosts.yaml` -> `hosts.last-apply.log`: ansible-playbook's output of the last apply."""
+    return inventory.with_name(f"{inventory.stem}.last-apply.log")
 
 
 def apply_deployment(deployment: Deployment, inventory: Path, *, check: bool = False,
                      diff: bool = False, limit: str | None = None, tags: str | None = None,
                      wheelhouse: Path | None = None, vault_password_file: Path | None = None,
-                     console: Console) -> RunResult:
+                     console: Console, guard: InterruptGuard | None = None) -> RunResult:
+    """Run the site playbook for `deployment` on the hosts of `inventory` (a hosts.yaml path).
+
+    Secrets come from the inventory's vault (created on first use), the app from the given or
+    cached wheelhouse. See `run_with_secrets` for the run itself and signal handling; pass the
+    command's `guard` so signals received before the run are handled the same way. The result
+    is not judged here: see `RunResult.verdict()`.
+
+    Raises InvalidInputError (vault password), OperationFailedError (wheelhouse, Ansible
+    missing), and RunInterrupted when `guard` receives a signal before the run dir exists.
+    """
     from ssas_deploy.secrets import deployment_secrets
 
     stored = deployment_secrets(inventory, vault_password_file)
@@ -31,20 +52,59 @@ def apply_deployment(deployment: Deployment, inventory: Path, *, check: bool = F
     extra = {}
     if needs_app:
         extra["ssas_app_wheelhouse_dir"] = str(ensure_wheelhouse(wheelhouse))
-    workspace = create_workspace(deployment, secrets, extra, migrate_on=_migration_host(
-        deployment))
-    try:
-        options = RunOptions(limit=limit, tags=tags, check=check, diff=diff)
-        return run_playbook(workspace, options, console, known_hosts_for(inventory))
-    finally:
-        # The run dir holds the secrets vars file: never leave it behind.
-        (workspace.secrets_vars).unlink(missing_ok=True)
-        keep = workspace.log.with_suffix(".out")
-        saved = inventory.with_name(f"{inventory.stem}.last-apply.log")
-        if keep.exists():
-            shutil.copyfile(keep, saved)
-            saved.chmod(0o600)
-        shutil.rmtree(workspace.root, ignore_errors=True)
+    document = ansible_inventory(deployment, extra, _migration_host(deployment))
+    options = RunOptions(limit=limit, tags=tags, check=check, diff=diff)
+    return run_with_secrets(document, secrets, options, console=console,
+                            known_hosts=known_hosts_for(inventory),
+                            saved_log=last_log_for(inventory), guard=guard)
+
+
+def run_with_secrets(document: dict, secrets: dict[str, str], options: RunOptions, *,
+                     console: Console, known_hosts: Path, saved_log: Path,
+                     guard: InterruptGuard | None = None) -> RunResult:
+    """Run `options.playbook` on the inventory `document` with `secrets` as `ssas_secrets`.
+
+    The private run dir (inventory, vault-encrypted secrets, events, Ansible's local temp
+    files) is removed on every exit path: success, failure, exception, SIGINT and SIGTERM.
+    Signals are only recorded from before the dir is created until it is gone, and a recorded
+    one stops ansible-playbook (see `run_playbook`). ansible-playbook's output is kept as
+    `saved_log` (mode 0600); the result's `log` names it.
+
+    Raises OperationFailedError when Ansible is missing; OSError when the run dir cannot be
+    written.
+    """
+    with guarded(guard) as guard:
+        workspace = create_workspace_for_inventory(document, secrets)
+        try:
+            result = run_playbook(workspace, options, console, known_hosts, guard)
+        finally:
+            try:
+                _close_ssh_masters(workspace.root / "cp")
+                if workspace.output.exists():
+                    _copy_private(workspace.output, saved_log)
+            finally:
+                shutil.rmtree(workspace.root, ignore_errors=True)
+    return replace(result, log=saved_log)
+
+
+def _copy_private(source: Path, target: Path) -> None:
+    """Copy `source` to `target`, which is mode 0600 before any byte is written."""
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "wb") as handle, source.open("rb") as data:
+        shutil.copyfileobj(data, handle)
+
+
+def _close_ssh_masters(control_dir: Path) -> None:
+    """Ask the run's SSH ControlPersist masters to exit: their sockets go with the run dir."""
+    if not control_dir.is_dir():
+        return
+    for socket in control_dir.iterdir():
+        if not socket.is_socket():
+            continue
+        with contextlib.suppress(OSError, subprocess.SubprocessError):
+            subprocess.run(["ssh", "-S", str(socket), "-O", "exit", "ssas-run"],
+                           stdin=subprocess.DEVNULL, capture_output=True, timeout=5, check=False)
 
 
 def _migration_host(deployment: Deployment) -> str | None:

@@ -1,39 +1,113 @@
-"""A private run directory: Ansible inventory with the context as host vars, secrets, logs."""
+"""A private run directory: Ansible inventory with the context as host vars, secrets, logs.
+
+The secrets never reach the control node's disk in clear text: the vars file that carries them
+is ansible-vault encrypted with a one-time random password, which ansible-playbook gets from
+`ssas_deploy/ansible_plugins/vault_run_password.sh` reading SSAS_RUN_VAULT_PASSWORD, set only
+in ansible-playbook's environment. The caller removes the whole directory when the run ends
+(`runner.apply.run_with_secrets` does, on every exit path).
+"""
 
 import json
 import os
+import secrets as random_secrets
+import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ssas_deploy.context.build import Deployment
 from ssas_deploy.profiles.models import Role
 from ssas_deploy.resources import data_dir
 
+RUN_VAULT_ID = "ssas-run"
+RUN_VAULT_PASSWORD_ENV = "SSAS_RUN_VAULT_PASSWORD"
+EVENTS_CALLBACK = "ssas_events"
+_PACKAGE_DIR = Path(__file__).resolve().parents[1]
+VAULT_PASSWORD_SCRIPT = _PACKAGE_DIR / "ansible_plugins" / "vault_run_password.sh"
+
 
 @dataclass(frozen=True)
 class Workspace:
+    """The files of one run, all inside `root` (mode 0700).
+
+    `secrets_vars` is vault-encrypted with `vault_password` (vault id `RUN_VAULT_ID`); `hosts`
+    are the inventory's host names, in inventory order.
+    """
+
     root: Path
     inventory: Path
     secrets_vars: Path
     events: Path
     log: Path
+    vault_password: str = field(repr=False)
+    hosts: tuple[str, ...] = ()
+
+    @property
+    def output(self) -> Path:
+        """ansible-playbook's stdout and stderr."""
+        return self.log.with_suffix(".out")
 
 
 def create_workspace(deployment: Deployment, secrets: dict[str, str],
                      extra_host_vars: dict | None = None,
                      migrate_on: str | None = None) -> Workspace:
-    """Everything ansible-playbook needs, in a 0700 directory (it holds the secrets file)."""
-    root = Path(tempfile.mkdtemp(prefix="ssas-run-"))
-    os.chmod(root, 0o700)
-    inventory = root / "inventory.json"
+    """The run directory for `deployment`: see `create_workspace_for_inventory`."""
     document = ansible_inventory(deployment, extra_host_vars or {}, migrate_on)
-    inventory.write_text(json.dumps(document, indent=1), encoding="utf-8")
-    secrets_vars = root / "secrets.json"
-    fd = os.open(secrets_vars, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump({"ssas_secrets": secrets}, handle)
-    return Workspace(root, inventory, secrets_vars, root / "events.jsonl", root / "ansible.log")
+    return create_workspace_for_inventory(document, secrets)
+
+
+def create_workspace_for_inventory(document: dict, secrets: dict[str, str]) -> Workspace:
+    """Everything ansible-playbook needs, in a new 0700 directory under the temp dir.
+
+    `document` is an Ansible inventory as a dict (`{"all": {"hosts": {...}, "children":
+    {...}}}`); `secrets` become the `ssas_secrets` variable, written vault-encrypted. The caller
+    owns the directory and must remove it (`shutil.rmtree(workspace.root)`); if writing fails
+    it is removed here and the error (OSError, or OperationFailedError when ansible-core is
+    missing) propagates.
+    """
+    root = Path(tempfile.mkdtemp(prefix="ssas-run-"))
+    try:
+        os.chmod(root, 0o700)
+        inventory = root / "inventory.json"
+        inventory.write_text(json.dumps(document, indent=1), encoding="utf-8")
+        password = random_secrets.token_urlsafe(32)
+        secrets_vars = root / "secrets.vault.yml"
+        fd = os.open(secrets_vars, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(encrypt_vars({"ssas_secrets": secrets}, password))
+        return Workspace(root, inventory, secrets_vars, root / "events.jsonl",
+                         root / "ansible.log", password, inventory_hosts(document))
+    except BaseException:
+        shutil.rmtree(root, ignore_errors=True)
+        raise
+
+
+def encrypt_vars(variables: dict, password: str) -> bytes:
+    """`variables` as an Ansible vars file encrypted with ansible-vault (vault id `ssas-run`).
+
+    Returns the file's bytes, starting with `$ANSIBLE_VAULT;1.2;AES256;ssas-run`.
+    """
+    from ssas_deploy.secrets.password import ansible_vault
+
+    vault = ansible_vault()
+    secret = vault.VaultSecret(password.encode("utf-8"))
+    plaintext = json.dumps(variables).encode("utf-8")
+    return vault.VaultLib([(RUN_VAULT_ID, secret)]).encrypt(plaintext, secret,
+                                                            vault_id=RUN_VAULT_ID)
+
+
+def inventory_hosts(document: dict) -> tuple[str, ...]:
+    """Every host name of an inventory dict, from `hosts` at any depth of `children`."""
+    names: dict[str, None] = {}
+
+    def walk(group: dict) -> None:
+        names.update(dict.fromkeys(group.get("hosts") or {}))
+        for child in (group.get("children") or {}).values():
+            walk(child or {})
+
+    for group in document.values():
+        walk(group or {})
+    return tuple(names)
 
 
 def ansible_inventory(deployment: Deployment, extra_host_vars: dict,
@@ -64,17 +138,23 @@ def ansible_environment(workspace: Workspace, known_hosts: Path) -> dict[str, st
     Host keys are trusted on first use and pinned in `known_hosts` beside the inventory, so a
     host whose key later changes is refused rather than silently accepted.
     """
-    package_dir = Path(__file__).resolve().parents[1]
+    package_dir = _PACKAGE_DIR
     control_dir = workspace.root / "cp"
     control_dir.mkdir(exist_ok=True)
+    local_temp = workspace.root / "tmp"
+    local_temp.mkdir(exist_ok=True)
     return {
         **os.environ,
         "ANSIBLE_ROLES_PATH": str(data_dir("roles")),
         "ANSIBLE_FILTER_PLUGINS": str(data_dir("filter_plugins")),
-        "ANSIBLE_CALLBACK_PLUGINS": str(package_dir / "ansible_plugins" / "callback"),
-        "ANSIBLE_CALLBACKS_ENABLED": "ssas_events",
+        "ANSIBLE_CALLBACK_PLUGINS": _path_list(str(package_dir / "ansible_plugins" / "callback"),
+                                               os.environ.get("ANSIBLE_CALLBACK_PLUGINS", "")),
+        "ANSIBLE_CALLBACKS_ENABLED": enabled_callbacks(
+            os.environ.get("ANSIBLE_CALLBACKS_ENABLED", "")),
         "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.default",
         "ANSIBLE_LOG_PATH": str(workspace.log),
+        # Module payloads (which can carry secrets) go inside the run dir, removed after the run.
+        "ANSIBLE_LOCAL_TEMP": str(local_temp),
         "ANSIBLE_HOST_KEY_CHECKING": "True",
         "ANSIBLE_PIPELINING": "True",
         # Facts once per host per run, not once per play (six plays in site.yml).
@@ -88,8 +168,17 @@ def ansible_environment(workspace: Workspace, known_hosts: Path) -> dict[str, st
         "ANSIBLE_FORCE_COLOR": "False",
         "ANSIBLE_INTERPRETER_PYTHON": "auto_silent",
         "ANSIBLE_FORKS": "10",
-        "PYTHONPATH": os.pathsep.join(
-            p for p in (str(package_dir.parent), os.environ.get("PYTHONPATH", "")) if p
-        ),
+        "PYTHONPATH": _path_list(str(package_dir.parent), os.environ.get("PYTHONPATH", "")),
         "SSAS_EVENTS_FILE": str(workspace.events),
+        RUN_VAULT_PASSWORD_ENV: workspace.vault_password,
     }
+
+
+def enabled_callbacks(configured: str) -> str:
+    """The user's ANSIBLE_CALLBACKS_ENABLED (comma-separated) with ssas_events appended."""
+    names = [n.strip() for n in configured.split(",") if n.strip()]
+    return ",".join(names if EVENTS_CALLBACK in names else [*names, EVENTS_CALLBACK])
+
+
+def _path_list(first: str, rest: str) -> str:
+    return os.pathsep.join(p for p in (first, rest) if p)

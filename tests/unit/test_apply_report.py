@@ -1,0 +1,48 @@
+"""How `apply` reports a finished, failed or interrupted run, and its exit code."""
+
+from ssas_deploy.cli.apply_cmd import report_run
+from ssas_deploy.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
+from ssas_deploy.runner.events import RunState
+from ssas_deploy.runner.playbook import RunResult
+from tests.unit.test_run_verdict import LOG, complete_run, state_of
+
+
+def test_run_result_expects_the_inventory_hosts():
+    result = RunResult(0, state_of(*complete_run("web-1")), LOG, expected_hosts=("web-1", "x"))
+    assert [p.split(":")[0] for p in result.verdict().problems] == ["x"]
+
+
+def test_report_never_counts_changes_of_an_unproven_run(capsys):
+    result = RunResult(-9, state_of(*complete_run("web-1")[:3]), LOG, expected_hosts=("web-1",))
+    assert report_run(result) == EXIT_FAILED
+    captured = capsys.readouterr()
+    assert "task(s) changed" not in captured.out + captured.err
+    assert "killed by signal 9" in captured.err
+    assert str(LOG) in captured.err
+
+
+def test_report_of_a_proven_run_counts_changes(capsys):
+    result = RunResult(0, state_of(*complete_run("web-1", "db-1")), LOG,
+                       expected_hosts=("web-1", "db-1"))
+    assert report_run(result) == EXIT_OK
+    assert "2 task(s) changed." in capsys.readouterr().out
+
+
+def test_report_of_an_interrupted_run_names_hosts_mid_change(capsys):
+    events = [*complete_run("db-1")[:-2],  # db-1 finished its task, web-1 is in the middle
+              {"event": "start", "host": "web-1", "task": "Restart gunicorn"},
+              {"event": "start", "host": "db-1", "task": "Reload PostgreSQL"}]
+    result = RunResult(99, state_of(*events), LOG, interrupted=15)
+    assert report_run(result) == EXIT_INTERRUPTED
+    err = capsys.readouterr().err
+    assert "interrupted (SIGTERM): Ansible was stopped" in err
+    assert "  db-1: task 'Reload PostgreSQL'" in err
+    assert "  web-1: task 'Restart gunicorn'" in err
+    assert "Nothing else will be changed" in err
+    assert "task(s) changed" not in err
+
+
+def test_report_of_a_run_interrupted_before_ansible_started(capsys):
+    result = RunResult(None, RunState(), LOG, interrupted=2)
+    assert report_run(result) == EXIT_INTERRUPTED
+    assert "before Ansible started: no host was changed" in capsys.readouterr().err
