@@ -57,7 +57,9 @@ def _databases(deployment: DeploymentSizing, host: Host) -> dict:
             # Alias-level keys, not OPTIONS (seed errata #1, #2).
             "CONN_MAX_AGE": CONN_MAX_AGE,
             "CONN_HEALTH_CHECKS": True,
-            "OPTIONS": {"sslmode": "prefer" if local or pooled else "require"},
+            # A database host that drops packets must not hang a worker past its timeout.
+            "OPTIONS": {"sslmode": "prefer" if local or pooled else "require",
+                        "connect_timeout": 5},
         }
         if pooled:
             # Transaction pooling cannot keep server-side cursors across transactions.
