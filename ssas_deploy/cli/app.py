@@ -7,6 +7,7 @@ from ssas_deploy.cli import (
     plan_cmd,
     preflight_cmd,
     profiles_cmd,
+    release_cmd,
     render_cmd,
     sandbox_cmd,
     secrets_cmd,
@@ -25,6 +26,8 @@ app.add_typer(secrets_cmd.app, name="secrets")
 app.add_typer(sandbox_cmd.app, name="sandbox")
 app.command("preflight")(preflight_cmd.preflight)
 app.command("apply")(apply_cmd.apply)
+app.command("status")(release_cmd.status)
+app.command("rollback")(release_cmd.rollback)
 app.command("render")(render_cmd.render)
 app.command("plan")(plan_cmd.plan)
 app.command("hostvars", hidden=False)(render_cmd.hostvars)

@@ -62,9 +62,34 @@ def _apply(profile: str, inventory: Path, *, limit: str | None, tags: str | None
                                   vault_password_file=vault_password_file, console=err(),
                                   guard=guard)
     code = report_run(result, check=check)
+    if not check:
+        record_run(inventory, profile, "apply", result, code)
     if code == EXIT_OK and not check and not limit and not tags:
         out().print(f"SSAS is running: {_site_url(deployment)}")
     return code
+
+
+def record_run(inventory: Path, profile: str, action: str, result: "RunResult",
+               code: int) -> None:
+    """Remember the last apply/rollback beside the inventory for `status` and `rollback`.
+
+    The profile is stored as given, made absolute when it names a file, so later commands can
+    omit --profile. Never raises: a record that cannot be written only costs that default.
+    """
+    import time
+
+    from ssas_deploy.release_status import write_last_apply
+
+    given = Path(profile)
+    record = {"action": action, "time": time.time(),
+              "result": "ok" if code == EXIT_OK else ("interrupted" if code == EXIT_INTERRUPTED
+                                                      else "failed"),
+              "changed": result.changed if code == EXIT_OK else None,
+              "profile": str(given.resolve()) if given.is_file() else profile}
+    try:
+        write_last_apply(inventory, record)
+    except OSError as exc:
+        display_warning(f"could not record this {action} beside the inventory: {exc}")
 
 
 def report_run(result: "RunResult", *, check: bool = False) -> int:

@@ -12,7 +12,6 @@ from .checks import (
     assert_second_apply_changes_nothing,
     seed_and_check_service,
 )
-from .conftest import cli
 from .site_client import Site
 
 

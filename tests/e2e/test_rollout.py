@@ -1,0 +1,102 @@
+"""Safe change on the large sandbox (LB, 2 web, DB, Redis, worker) under a steady load.
+
+Each change below runs while locust sends ~30 requests/s through the load balancer (30 s
+before, during, 30 s after): an app upgrade to a second build, a rotated Django secret key
+(every web server restarts), a rollback, then an apply back on the default build. Goal:
+not one failed request. The figures are printed (pytest -s or the CI log's captured output).
+"""
+
+import json
+import secrets
+
+import pytest
+
+from ssas_deploy.profiles.models import Role
+
+from ..load.steady import steady_load
+from .builds import next_build
+from .checks import assert_live_hosts_match_render
+from .conftest import cli
+from .site_client import Site
+
+
+@pytest.fixture(scope="module")
+def rollout(large, tmp_path_factory):
+    """The site, an API token for the load, and the second build's wheelhouse."""
+    profile, inventory = large
+    site = Site(profile, inventory)
+    password = secrets.token_urlsafe(16)
+    site.manage(Role.web, "createsuperuser", "--noinput", "--username", "e2e-load",
+                "--email", "e2e-load@school.example",
+                env={"DJANGO_SUPERUSER_PASSWORD": password})
+    site.log_in("e2e-load", password)
+    wheelhouse, version = next_build(tmp_path_factory.mktemp("build"))
+    return site, wheelhouse, version
+
+
+def _under_load(site: Site, label: str, *args: str):
+    with steady_load(site.base, site.token) as load:
+        result = cli(*args)
+    print(f"\n{label}: {load.result.summary()}")
+    return result, load.result
+
+
+def _status(inventory) -> dict:
+    return json.loads(cli("status", "--inventory", str(inventory), "--json").stdout)
+
+
+def _app_hosts(status: dict) -> list[dict]:
+    return [h for h in status["hosts"] if {"web", "celery_worker"} & set(h["roles"])]
+
+
+def test_app_upgrade_under_load_fails_no_request(large, rollout):
+    profile, inventory = large
+    site, wheelhouse, version = rollout
+    before = _status(inventory)
+    _, load = _under_load(site, "upgrade", "apply", "--profile", str(profile), "--inventory",
+                          str(inventory), "--force", "--wheelhouse", str(wheelhouse))
+    assert load.requests > 1000, load.summary()
+    assert load.failed == 0, load.summary()
+    after = _status(inventory)
+    for host, old in zip(_app_hosts(after), _app_hosts(before), strict=True):
+        assert host["current"].startswith(f"{version}-"), host
+        assert host["previous"] == old["current"], host
+        for unit, state in host["units"].items():
+            assert state["state"] == "active" and state["release"] == host["current"], unit
+    lb = next(h for h in after["hosts"] if "load_balancer" in h["roles"])
+    assert set(lb["backends"].values()) == {"up"}, lb
+
+
+def test_rotated_secret_key_rolls_every_web_server_without_a_failed_request(large, rollout):
+    profile, inventory = large
+    site, wheelhouse, _ = rollout
+    cli("secrets", "rotate", "django_secret_key", "--inventory", str(inventory))
+    applied, load = _under_load(site, "secret rotation", "apply", "--profile", str(profile),
+                                "--inventory", str(inventory), "--force", "--wheelhouse",
+                                str(wheelhouse))
+    assert "0 task(s) changed." not in applied.stdout
+    assert load.failed == 0, load.summary()
+    for host in _app_hosts(_status(inventory)):
+        for unit, state in host["units"].items():
+            assert state["state"] == "active", (host["name"], unit)
+
+
+def test_rollback_under_load_fails_no_request(large, rollout):
+    _, inventory = large
+    site, _, version = rollout
+    before = _status(inventory)
+    _, load = _under_load(site, "rollback", "rollback", "--inventory", str(inventory))
+    assert load.failed == 0, load.summary()
+    for host, old in zip(_app_hosts(_status(inventory)), _app_hosts(before), strict=True):
+        assert host["current"] == old["previous"] and host["previous"] == old["current"], host
+        assert not host["current"].startswith(f"{version}-"), host
+        for state in host["units"].values():
+            assert state["release"] == host["current"], host
+
+
+def test_apply_after_the_rollback_changes_nothing(large, rollout):
+    # The default build is the one the rollback returned to: nothing is left to change.
+    profile, inventory = large
+    result = cli("apply", "--profile", str(profile), "--inventory", str(inventory), "--force")
+    assert "0 task(s) changed." in result.stdout, result.stdout[-3000:]
+    assert_live_hosts_match_render(profile, inventory)
