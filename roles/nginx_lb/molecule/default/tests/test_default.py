@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ CONTAINER = "ssas-molecule-nginx_lb"
 CHECKER = "/usr/local/sbin/ssas-nginx-check"
 CANDIDATES = "/var/lib/ssas-nginx/candidate"
 CONFIGS = ["/etc/nginx/nginx.conf", "/etc/nginx/conf.d/ssas.conf", "/etc/nginx/ssas_proxy_params"]
+DROPIN = "/etc/systemd/system/nginx.service.d/ssas-restart.conf"
 SECURITY_HEADERS = {
     "strict-transport-security": "max-age=63072000; includeSubDomains",
     "x-content-type-options": "nosniff",
@@ -78,6 +80,32 @@ def container_address(host):
     return host.interface("eth0", "inet").addresses[0]
 
 
+def kill_9_and_wait_for_restart(host, unit, timeout=15.0):
+    """kill -9 the unit's main process, poll until systemd runs it again; the seconds it took.
+
+    Nobody starts it: systemd's own restart counter (NRestarts) must go up by one.
+    """
+    def show():
+        out = host.check_output(f"systemctl show -p ActiveState -p SubState -p MainPID -p NRestarts {unit}")
+        return dict(line.split("=", 1) for line in out.splitlines())
+
+    before = show()
+    assert (before["ActiveState"], before["SubState"]) == ("active", "running"), before
+    assert int(before["MainPID"]) > 0, before
+    host.check_output(f"kill -9 {before['MainPID']}")
+    start = time.monotonic()
+    while True:
+        now = show()
+        elapsed = time.monotonic() - start
+        if (now["ActiveState"], now["SubState"]) == ("active", "running") and now["MainPID"] not in ("0", before["MainPID"]):
+            break
+        assert elapsed < timeout, f"{unit} not running {timeout:.0f} s after kill -9: {now}"
+        time.sleep(0.2)
+    assert int(now["NRestarts"]) == int(before["NRestarts"]) + 1, (before, now)
+    print(f"{unit}: running again {elapsed:.1f} s after kill -9 of PID {before['MainPID']} (new PID {now['MainPID']})")
+    return elapsed
+
+
 def test_nginx_running_and_enabled(host):
     assert host.package("nginx").is_installed
     nginx = host.service("nginx")
@@ -93,7 +121,7 @@ def test_nginx_listens_only_on_http_and_https(host):
         assert host.socket(spec).is_listening, spec
 
 
-@pytest.mark.parametrize("path", CONFIGS)
+@pytest.mark.parametrize("path", [*CONFIGS, DROPIN])
 def test_config_equals_cli_render(host, rendered, path):
     entry, content = rendered[path]
     config = host.file(path)
@@ -104,7 +132,7 @@ def test_config_equals_cli_render(host, rendered, path):
 
 
 def test_cli_renders_exactly_these_nginx_files(rendered):
-    assert sorted(rendered) == sorted(CONFIGS)
+    assert sorted(rendered) == sorted([*CONFIGS, DROPIN])
 
 
 def test_debian_default_site_removed(host):
@@ -262,4 +290,22 @@ def test_broken_value_never_replaces_working_config(host, hostvars, tmp_path):
     assert {path: host.file(path).sha256sum for path in CONFIGS} == before
     assert host.service("nginx").is_running
     assert host.run("nginx -t -q").rc == 0
+    assert curl(host, "-k https://127.0.0.1/health/").stdout == BACKEND_HEALTH
+
+
+def test_restart_dropin_is_live(host):
+    """systemd has read the drop-in (the role's handler reloaded it)."""
+    assert DROPIN in host.check_output("systemctl show -P DropInPaths nginx.service")
+    assert host.check_output("systemctl show -P Restart nginx.service") == "on-failure"
+    assert host.check_output("systemctl show -P NeedDaemonReload nginx.service") == "no"
+
+
+# Last: it kills nginx.
+def test_restarts_after_kill_9(host):
+    """Debian's unit has no Restart=; the role's drop-in brings nginx back on its own.
+
+    systemd SIGKILLs the killed master's orphaned workers (KillMode=mixed), waits until they are
+    gone (at most Debian's TimeoutStopSec=5), then RestartSec later starts nginx again.
+    """
+    kill_9_and_wait_for_restart(host, "nginx.service")
     assert curl(host, "-k https://127.0.0.1/health/").stdout == BACKEND_HEALTH

@@ -4,6 +4,7 @@ very-large profile, db-1, remote addresses overridden to loopback (see ../vars.y
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,32 @@ def variables():
     return {**json.loads(out), **INPUTS}
 
 
+def kill_9_and_wait_for_restart(host, unit, timeout=15.0):
+    """kill -9 the unit's main process, poll until systemd runs it again; the seconds it took.
+
+    Nobody starts it: systemd's own restart counter (NRestarts) must go up by one.
+    """
+    def show():
+        out = host.check_output(f"systemctl show -p ActiveState -p SubState -p MainPID -p NRestarts {unit}")
+        return dict(line.split("=", 1) for line in out.splitlines())
+
+    before = show()
+    assert (before["ActiveState"], before["SubState"]) == ("active", "running"), before
+    assert int(before["MainPID"]) > 0, before
+    host.check_output(f"kill -9 {before['MainPID']}")
+    start = time.monotonic()
+    while True:
+        now = show()
+        elapsed = time.monotonic() - start
+        if (now["ActiveState"], now["SubState"]) == ("active", "running") and now["MainPID"] not in ("0", before["MainPID"]):
+            break
+        assert elapsed < timeout, f"{unit} not running {timeout:.0f} s after kill -9: {now}"
+        time.sleep(0.2)
+    assert int(now["NRestarts"]) == int(before["NRestarts"]) + 1, (before, now)
+    print(f"{unit}: running again {elapsed:.1f} s after kill -9 of PID {before['MainPID']} (new PID {now['MainPID']})")
+    return elapsed
+
+
 def test_pgbouncer_running_and_enabled(host):
     service = host.service("pgbouncer")
     assert service.is_running
@@ -44,6 +71,7 @@ def test_listening_addresses(host):
         ("/etc/pgbouncer/pgbouncer.ini", "pgbouncer/pgbouncer.ini.j2"),
         ("/etc/postgresql/15/main/postgresql.conf", "postgresql/postgresql.conf.j2"),
         ("/etc/postgresql/15/main/pg_hba.conf", "postgresql/pg_hba.conf.j2"),
+        ("/etc/systemd/system/pgbouncer.service.d/ssas-restart.conf", "systemd/ssas-restart.conf.j2"),
     ],
 )
 def test_config_equals_render(host, variables, path, template):
@@ -91,3 +119,19 @@ def test_pool_settings_live(host, variables):
     assert loaded["default_pool_size"] == str(variables["pgbouncer_default_pool_size"])
     assert loaded["max_client_conn"] == str(variables["pgbouncer_max_client_conn"])
     assert loaded["pool_mode"] == "transaction"
+
+
+def test_restart_dropin_is_live(host):
+    """systemd has read the drop-in (the role's handler reloaded it)."""
+    dropin = host.file("/etc/systemd/system/pgbouncer.service.d/ssas-restart.conf")
+    assert (dropin.user, dropin.group, dropin.mode) == ("root", "root", 0o644)
+    assert dropin.path in host.check_output("systemctl show -P DropInPaths pgbouncer.service")
+    assert host.check_output("systemctl show -P Restart pgbouncer.service") == "on-failure"
+    assert host.check_output("systemctl show -P NeedDaemonReload pgbouncer.service") == "no"
+
+
+# Last: it kills the pooler.
+def test_restarts_after_kill_9(host, variables):
+    """Debian's unit has no Restart=; the role's drop-in brings pgbouncer back on its own."""
+    kill_9_and_wait_for_restart(host, "pgbouncer.service")
+    test_login_through_pgbouncer(host, variables)

@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,32 @@ def variables():
 
 def psql(host, sql, database="postgres"):
     return host.check_output(f"runuser -u postgres -- psql -XAtq -d {database} -c \"{sql}\"")
+
+
+def kill_9_and_wait_for_restart(host, unit, timeout=15.0):
+    """kill -9 the unit's main process, poll until systemd runs it again; the seconds it took.
+
+    Nobody starts it: systemd's own restart counter (NRestarts) must go up by one.
+    """
+    def show():
+        out = host.check_output(f"systemctl show -p ActiveState -p SubState -p MainPID -p NRestarts {unit}")
+        return dict(line.split("=", 1) for line in out.splitlines())
+
+    before = show()
+    assert (before["ActiveState"], before["SubState"]) == ("active", "running"), before
+    assert int(before["MainPID"]) > 0, before
+    host.check_output(f"kill -9 {before['MainPID']}")
+    start = time.monotonic()
+    while True:
+        now = show()
+        elapsed = time.monotonic() - start
+        if (now["ActiveState"], now["SubState"]) == ("active", "running") and now["MainPID"] not in ("0", before["MainPID"]):
+            break
+        assert elapsed < timeout, f"{unit} not running {timeout:.0f} s after kill -9: {now}"
+        time.sleep(0.2)
+    assert int(now["NRestarts"]) == int(before["NRestarts"]) + 1, (before, now)
+    print(f"{unit}: running again {elapsed:.1f} s after kill -9 of PID {before['MainPID']} (new PID {now['MainPID']})")
+    return elapsed
 
 
 def test_server_running_and_enabled(host):
@@ -59,6 +86,7 @@ def test_listens_on_loopback_only(host):
         ("/etc/postgresql/15/main/pg_hba.conf", "postgresql/pg_hba.conf.j2", "postgres", 0o640),
         ("/etc/systemd/system/ssas-pg-backup.service", "postgresql/ssas-pg-backup.service.j2", "root", 0o644),
         ("/etc/systemd/system/ssas-pg-backup.timer", "postgresql/ssas-pg-backup.timer.j2", "root", 0o644),
+        ("/etc/systemd/system/postgresql@15-main.service.d/ssas-restart.conf", "systemd/ssas-restart.conf.j2", "root", 0o644),
     ],
 )
 def test_config_equals_render(host, variables, path, template, owner, mode):
@@ -136,3 +164,24 @@ def test_backup_service_writes_a_restorable_dump(host, variables):
     assert dump.user == "postgres" and dump.mode == 0o600
     toc = host.check_output(f"pg_restore --list {latest}")
     assert "EXTENSION - pg_stat_statements" in toc
+
+
+def test_restart_dropin_is_live(host):
+    """systemd has read the drop-in (the role's handler reloaded it)."""
+    unit = "postgresql@15-main.service"
+    assert "/etc/systemd/system/postgresql@15-main.service.d/ssas-restart.conf" in host.check_output(f"systemctl show -P DropInPaths {unit}")
+    assert host.check_output(f"systemctl show -P Restart {unit}") == "on-failure"
+    assert host.check_output(f"systemctl show -P NeedDaemonReload {unit}") == "no"
+
+
+# Last: it kills the server.
+def test_restarts_after_kill_9(host, variables):
+    """Debian's unit has no Restart=; the role's drop-in brings the cluster back on its own."""
+    kill_9_and_wait_for_restart(host, "postgresql@15-main.service")
+    assert psql(host, "SELECT 1") == "1"
+    for address in loopback_addresses(host):
+        cmd = host.run(
+            f"PGPASSWORD='{PASSWORD}' psql -XAtq -h {address} -U {variables['postgresql_user']} "
+            f"-d {variables['postgresql_database']} -c 'SELECT 1'"
+        )
+        assert cmd.rc == 0, cmd.stderr
