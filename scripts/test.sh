@@ -9,6 +9,8 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
 full=1
 [ "${1:-}" = "--quick" ] && full=0
+# --day2 adds the day-2 end-to-end suites (rollout under load, self-healing, interrupts).
+[ "${1:-}" = "--day2" ] && export SSAS_E2E_DAY2=1
 
 total_start=$(date +%s)
 stage() { printf '\n==> %s\n' "$1"; stage_start=$(date +%s); }

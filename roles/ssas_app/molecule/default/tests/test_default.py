@@ -69,7 +69,7 @@ def test_secrets_env_is_private_and_complete(host, rendered):
 @pytest.mark.parametrize(("path", "owner", "group", "mode"), [
     ("/etc/ssas", "root", "ssas", 0o750),
     ("/opt/ssas", "ssas", "ssas", 0o750),
-    ("/opt/ssas/venv", "root", "root", 0o755),
+    ("/opt/ssas/releases", "root", "root", 0o755),
     ("/var/lib/ssas", "ssas", "ssas", 0o750),
     ("/var/lib/ssas/media", "ssas", "ssas", 0o750),
     ("/var/lib/ssas/models", "ssas", "ssas", 0o750),
@@ -85,10 +85,15 @@ def test_paths(host, path, owner, group, mode):
 def test_venv_has_the_wheelhouse_version(host):
     wheel = next((EPHEMERAL / "wheelhouse").glob("ssas_app-*.whl")).name
     version = wheel.split("-")[1]
-    out = host.check_output("/opt/ssas/venv/bin/pip list --format json --disable-pip-version-check")
+    out = host.check_output("/opt/ssas/current/venv/bin/pip list --format json --disable-pip-version-check")
     installed = {p["name"].lower(): p["version"] for p in json.loads(out)}
     assert installed["ssas-app"] == version
-    assert host.file("/opt/ssas/venv/.ssas-wheelhouse").content_string.startswith(f"ssas-app=={version} ")
+    assert host.file("/opt/ssas/current/venv/.ssas-wheelhouse").content_string.startswith(f"ssas-app=={version} ")
+    # The release lives in its own directory; `current` names it and the units run it.
+    current = host.file("/opt/ssas/current")
+    assert current.is_symlink and current.linked_to.startswith(f"/opt/ssas/releases/{version}-")
+    status = json.loads(host.check_output("/usr/local/sbin/ssas-release status ssas-gunicorn.service"))
+    assert status["units"]["ssas-gunicorn.service"]["release"] == status["current"]
 
 
 def test_gunicorn_running_enabled_as_app_user(host):
