@@ -1,6 +1,7 @@
 """Talk to a deployed SSAS: HTTPS through the load balancer, management commands over SSH."""
 
 import json
+import secrets
 import shlex
 import ssl
 import time
@@ -63,6 +64,20 @@ class Site:
                                     {"username": username, "password": password}, auth=False)
         assert status == 200, body
         self.token = body["token"]
+
+    def staff_tokens(self, prefix: str, count: int) -> list[str]:
+        """API tokens of `count` new superusers named PREFIX-1..N (for load: one per user)."""
+        tokens, own = [], self.token
+        for number in range(1, count + 1):
+            password = secrets.token_urlsafe(16)
+            name = f"{prefix}-{number}"
+            self.manage(Role.web, "createsuperuser", "--noinput", "--username", name,
+                        "--email", f"{name}@school.example",
+                        env={"DJANGO_SUPERUSER_PASSWORD": password})
+            self.log_in(name, password)
+            tokens.append(self.token)
+        self.token = own or tokens[0]
+        return tokens
 
     def wait_for(self, path: str, done, timeout: float = 180) -> dict:
         deadline = time.monotonic() + timeout

@@ -7,11 +7,8 @@ not one failed request. The figures are printed (pytest -s or the CI log's captu
 """
 
 import json
-import secrets
 
 import pytest
-
-from ssas_deploy.profiles.models import Role
 
 from ..load.steady import steady_load
 from .builds import next_build
@@ -22,20 +19,17 @@ from .site_client import Site
 
 @pytest.fixture(scope="module")
 def rollout(large, tmp_path_factory):
-    """The site, an API token for the load, and the second build's wheelhouse."""
+    """The site, API tokens of four staff users for the load, and the second build."""
     profile, inventory = large
     site = Site(profile, inventory)
-    password = secrets.token_urlsafe(16)
-    site.manage(Role.web, "createsuperuser", "--noinput", "--username", "e2e-load",
-                "--email", "e2e-load@school.example",
-                env={"DJANGO_SUPERUSER_PASSWORD": password})
-    site.log_in("e2e-load", password)
+    tokens = site.staff_tokens("e2e-load", 4)
     wheelhouse, version = next_build(tmp_path_factory.mktemp("build"))
-    return site, wheelhouse, version
+    return site, tokens, wheelhouse, version
 
 
-def _under_load(site: Site, label: str, *args: str):
-    with steady_load(site.base, site.token) as load:
+def _under_load(rollout, label: str, *args: str):
+    site, tokens = rollout[0], rollout[1]
+    with steady_load(site.base, tokens) as load:
         result = cli(*args)
     print(f"\n{label}: {load.result.summary()}")
     return result, load.result
@@ -51,9 +45,9 @@ def _app_hosts(status: dict) -> list[dict]:
 
 def test_app_upgrade_under_load_fails_no_request(large, rollout):
     profile, inventory = large
-    site, wheelhouse, version = rollout
+    _, _, wheelhouse, version = rollout
     before = _status(inventory)
-    _, load = _under_load(site, "upgrade", "apply", "--profile", str(profile), "--inventory",
+    _, load = _under_load(rollout, "upgrade", "apply", "--profile", str(profile), "--inventory",
                           str(inventory), "--force", "--wheelhouse", str(wheelhouse))
     assert load.requests > 1000, load.summary()
     assert load.failed == 0, load.summary()
@@ -69,9 +63,9 @@ def test_app_upgrade_under_load_fails_no_request(large, rollout):
 
 def test_rotated_secret_key_rolls_every_web_server_without_a_failed_request(large, rollout):
     profile, inventory = large
-    site, wheelhouse, _ = rollout
+    _, _, wheelhouse, _ = rollout
     cli("secrets", "rotate", "django_secret_key", "--inventory", str(inventory))
-    applied, load = _under_load(site, "secret rotation", "apply", "--profile", str(profile),
+    applied, load = _under_load(rollout, "secret rotation", "apply", "--profile", str(profile),
                                 "--inventory", str(inventory), "--force", "--wheelhouse",
                                 str(wheelhouse))
     assert "0 task(s) changed." not in applied.stdout
@@ -83,9 +77,9 @@ def test_rotated_secret_key_rolls_every_web_server_without_a_failed_request(larg
 
 def test_rollback_under_load_fails_no_request(large, rollout):
     _, inventory = large
-    site, _, version = rollout
+    _, _, _, version = rollout
     before = _status(inventory)
-    _, load = _under_load(site, "rollback", "rollback", "--inventory", str(inventory))
+    _, load = _under_load(rollout, "rollback", "rollback", "--inventory", str(inventory))
     assert load.failed == 0, load.summary()
     for host, old in zip(_app_hosts(_status(inventory)), _app_hosts(before), strict=True):
         assert host["current"] == old["previous"] and host["previous"] == old["current"], host

@@ -1,15 +1,20 @@
 """A steady, modest load on a deployed SSAS through its load balancer (locust, headless).
 
-Each user makes `SSAS_LOAD_RATE` requests per second: three health checks for every student
-page, signed in with the API token in `SSAS_LOAD_TOKEN`. The API share stays under nginx's
-per-client API rate so that what is counted is the rollout, not the rate limit. Any status
->= 400 or connection error is a failure (locust's default).
+Each user makes `SSAS_LOAD_RATE` requests per second: seven health checks for every student
+page, signed in with its own API token from `SSAS_LOAD_TOKENS` (comma-separated, taken in
+turn), like staff members who each sign in. The API share per user stays under nginx's
+per-session rate and the app's per-user throttle, so that what is counted is the change under
+test, not a rate limit. Any status >= 400 or connection error is a failure (locust's default).
 """
 
+import itertools
 import os
 import secrets
 
 from locust import HttpUser, constant_throughput, task
+
+_TOKENS = itertools.cycle([t for t in os.environ.get("SSAS_LOAD_TOKENS", "").split(",") if t]
+                          or [""])
 
 
 class SchoolStaff(HttpUser):
@@ -21,11 +26,11 @@ class SchoolStaff(HttpUser):
         # Each user is its own client for nginx's per-session rate limit, like staff members
         # who each sign in (Django ignores the unknown session id).
         self.client.cookies.set("sessionid", secrets.token_hex(16))
-        token = os.environ.get("SSAS_LOAD_TOKEN", "")
+        token = next(_TOKENS)
         if token:
             self.client.headers["Authorization"] = f"Token {token}"
 
-    @task(3)
+    @task(7)
     def health(self):
         self.client.get("/health/", name="/health/")
 

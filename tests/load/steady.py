@@ -1,6 +1,6 @@
 """Run locust headless in the background for as long as a block of work takes.
 
-    with steady_load("https://10.88.0.5", token, before_s=30, after_s=30) as load:
+    with steady_load("https://10.88.0.5", tokens, before_s=30, after_s=30) as load:
         do_the_rollout()
     print(load.result.summary())
 
@@ -66,12 +66,16 @@ def _read(prefix: Path, seconds: float) -> LoadResult:
 
 
 @contextmanager
-def steady_load(base_url: str, token: str = "", users: int = 4, rate_per_user: float = 8.0,
+def steady_load(base_url: str, tokens: list[str], users: int = 4, rate_per_user: float = 8.0,
                 before_s: float = 30.0, after_s: float = 30.0, limit_s: int = 1800):
-    """Yield a holder whose `.result` (LoadResult) is filled when the block has ended."""
+    """Yield a holder whose `.result` (LoadResult) is filled when the block has ended.
+
+    `tokens`: API tokens of distinct users, handed to the locust users in turn (at least one
+    per locust user keeps each under the app's per-user throttle)."""
     work = Path(tempfile.mkdtemp(prefix="ssas-load-"))
     prefix = work / "run"
-    env = {**os.environ, "SSAS_LOAD_TOKEN": token, "SSAS_LOAD_RATE": str(rate_per_user),
+    env = {**os.environ, "SSAS_LOAD_TOKENS": ",".join(tokens),
+           "SSAS_LOAD_RATE": str(rate_per_user),
            "PYTHONWARNINGS": "ignore"}
     command = [str(Path(sys.executable).with_name("locust")), "-f", str(LOCUSTFILE),
                "--headless", "--users", str(users), "--spawn-rate", str(users),
