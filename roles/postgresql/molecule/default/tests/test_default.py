@@ -3,7 +3,6 @@
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -12,6 +11,9 @@ import yaml
 from ssas_deploy.rendering import environment
 
 SCENARIO = Path(__file__).resolve().parents[1]
+# The repository root: the shared testinfra helpers live in tests/molecule_support.py.
+sys.path.insert(0, str(SCENARIO.parents[2]))
+from tests.molecule_support import kill_9_and_wait_for_restart  # noqa: E402
 ROLE_DEFAULTS = yaml.safe_load((SCENARIO.parents[1] / "defaults" / "main.yml").read_text())
 PASSWORD = yaml.safe_load((SCENARIO / "vars.yml").read_text())["ssas_secrets"]["db_password"]
 
@@ -30,32 +32,6 @@ def variables():
 
 def psql(host, sql, database="postgres"):
     return host.check_output(f"runuser -u postgres -- psql -XAtq -d {database} -c \"{sql}\"")
-
-
-def kill_9_and_wait_for_restart(host, unit, timeout=15.0):
-    """kill -9 the unit's main process, poll until systemd runs it again; the seconds it took.
-
-    Nobody starts it: systemd's own restart counter (NRestarts) must go up by one.
-    """
-    def show():
-        out = host.check_output(f"systemctl show -p ActiveState -p SubState -p MainPID -p NRestarts {unit}")
-        return dict(line.split("=", 1) for line in out.splitlines())
-
-    before = show()
-    assert (before["ActiveState"], before["SubState"]) == ("active", "running"), before
-    assert int(before["MainPID"]) > 0, before
-    host.check_output(f"kill -9 {before['MainPID']}")
-    start = time.monotonic()
-    while True:
-        now = show()
-        elapsed = time.monotonic() - start
-        if (now["ActiveState"], now["SubState"]) == ("active", "running") and now["MainPID"] not in ("0", before["MainPID"]):
-            break
-        assert elapsed < timeout, f"{unit} not running {timeout:.0f} s after kill -9: {now}"
-        time.sleep(0.2)
-    assert int(now["NRestarts"]) == int(before["NRestarts"]) + 1, (before, now)
-    print(f"{unit}: running again {elapsed:.1f} s after kill -9 of PID {before['MainPID']} (new PID {now['MainPID']})")
-    return elapsed
 
 
 def test_server_running_and_enabled(host):

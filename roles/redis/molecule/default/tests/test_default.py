@@ -7,13 +7,15 @@ on one host, bound to 127.0.0.1 only.
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 import yaml
 
 SCENARIO = Path(__file__).resolve().parents[1]
+# The repository root: the shared testinfra helpers live in tests/molecule_support.py.
+sys.path.insert(0, str(SCENARIO.parents[2]))
+from tests.molecule_support import kill_9_and_wait_for_restart  # noqa: E402
 SECRETS = yaml.safe_load((SCENARIO / "vars.yml").read_text())["ssas_secrets"]
 PROFILE, HOST = "medium", "web-1"
 INSTANCES = {"cache": 6379, "broker": 6380}
@@ -42,32 +44,6 @@ def redis_cli(host, port, *args, user="ssas", password=None):
     auth = f"REDISCLI_AUTH='{password}' " if password else ""
     user_opt = f"--user {user} " if password else ""
     return host.run(f"{auth}redis-cli --no-auth-warning -h 127.0.0.1 -p {port} {user_opt}{' '.join(args)}")
-
-
-def kill_9_and_wait_for_restart(host, unit, timeout=15.0):
-    """kill -9 the unit's main process, poll until systemd runs it again; the seconds it took.
-
-    Nobody starts it: systemd's own restart counter (NRestarts) must go up by one.
-    """
-    def show():
-        out = host.check_output(f"systemctl show -p ActiveState -p SubState -p MainPID -p NRestarts {unit}")
-        return dict(line.split("=", 1) for line in out.splitlines())
-
-    before = show()
-    assert (before["ActiveState"], before["SubState"]) == ("active", "running"), before
-    assert int(before["MainPID"]) > 0, before
-    host.check_output(f"kill -9 {before['MainPID']}")
-    start = time.monotonic()
-    while True:
-        now = show()
-        elapsed = time.monotonic() - start
-        if (now["ActiveState"], now["SubState"]) == ("active", "running") and now["MainPID"] not in ("0", before["MainPID"]):
-            break
-        assert elapsed < timeout, f"{unit} not running {timeout:.0f} s after kill -9: {now}"
-        time.sleep(0.2)
-    assert int(now["NRestarts"]) == int(before["NRestarts"]) + 1, (before, now)
-    print(f"{unit}: running again {elapsed:.1f} s after kill -9 of PID {before['MainPID']} (new PID {now['MainPID']})")
-    return elapsed
 
 
 def test_redis_package_installed(host):
