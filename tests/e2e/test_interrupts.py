@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from .checks import changed_tasks
 from .conftest import VAULT_PASSWORD, cli
 
 
@@ -70,10 +71,10 @@ def test_signal_in_the_database_role_stops_cleanly_and_apply_converges(small, tm
     # The next apply converges (the new password reaches PostgreSQL and the app) ...
     converged = cli("apply", "--profile", str(profile), "--inventory", str(inventory),
                     "--force")
-    assert "0 task(s) changed." not in converged.stdout
+    assert changed_tasks(converged.stdout) > 0
     # ... and the one after that has nothing left to do.
     again = cli("apply", "--profile", str(profile), "--inventory", str(inventory), "--force")
-    assert "0 task(s) changed." in again.stdout, again.stdout[-3000:]
+    assert changed_tasks(again.stdout) == 0, again.stdout[-3000:]
 
 
 def test_a_lost_recap_is_a_failure_never_zero_changed(small, tmp_path):
