@@ -9,8 +9,9 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
 full=1
 [ "${1:-}" = "--quick" ] && full=0
-# --day2 adds the day-2 end-to-end suites (rollout under load, self-healing, interrupts).
-[ "${1:-}" = "--day2" ] && export SSAS_E2E_DAY2=1
+# The full run includes the day-2 end-to-end suites (rollout under load, self-healing,
+# interrupts); SSAS_E2E_DAY2=0 leaves them out.
+export SSAS_E2E_DAY2=${SSAS_E2E_DAY2:-1}
 
 total_start=$(date +%s)
 stage() { printf '\n==> %s\n' "$1"; stage_start=$(date +%s); }
@@ -59,7 +60,7 @@ if [ "$full" = 1 ]; then
   bash scripts/molecule-all.sh
   stage_done "molecule"
 
-  stage "end-to-end (sandbox small and large, apply, re-apply)"
+  stage "end-to-end (small and large sandboxes: apply, re-apply, rollout under load, recovery)"
   SSAS_E2E=1 python -m pytest -q -p no:cacheprovider tests/e2e
   stage_done "end-to-end"
 fi
