@@ -112,6 +112,9 @@ def _run_rollback(deployment, inventory: Path, vault_password_file: Path | None,
     stored = deployment_secrets(inventory, vault_password_file)
     return run_with_secrets(ansible_inventory(deployment, {}),
                             {name: stored[name] for name in SECRET_NAMES},
-                            RunOptions(playbook="rollback.yml"), console=err(),
+                            # Only the app hosts take part (the load balancers are reached by
+                            # delegation): only they must report final stats.
+                            RunOptions(playbook="rollback.yml", limit="web:celery_worker"),
+                            console=err(),
                             known_hosts=known_hosts_for(inventory),
                             saved_log=last_log_for(inventory), guard=guard)

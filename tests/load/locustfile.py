@@ -12,6 +12,8 @@ import os
 import secrets
 
 from locust import HttpUser, constant_throughput, task
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 _TOKENS = itertools.cycle([t for t in os.environ.get("SSAS_LOAD_TOKENS", "").split(",") if t]
                           or [""])
@@ -23,6 +25,12 @@ class SchoolStaff(HttpUser):
     def on_start(self):
         # The sandbox's certificate is self-signed: the load checks availability, not trust.
         self.client.verify = False
+        # Like browsers, retry an idempotent GET once when the server closed a reused
+        # keep-alive connection before answering (nginx closes idle ones when it reloads).
+        # Only GETs are sent; an answered error status is never retried.
+        retry = Retry(total=1, connect=1, read=1, status=0, other=0,
+                      allowed_methods=frozenset({"GET"}), raise_on_status=False)
+        self.client.mount("https://", HTTPAdapter(max_retries=retry))
         # Each user is its own client for nginx's per-session rate limit, like staff members
         # who each sign in (Django ignores the unknown session id).
         self.client.cookies.set("sessionid", secrets.token_hex(16))
