@@ -104,6 +104,9 @@ def host_status(deployment, host: Host, timeout: float = CONNECT_TIMEOUT_S) -> H
     try:
         code, out, err = run(client, as_root(host, status_script(
             host, deployment.host_vars[host.name])))
+    except (OSError, EOFError) as exc:  # a dropped connection or a command time-out
+        status.error = f"reading {host.name} failed: {exc or type(exc).__name__}"
+        return status
     finally:
         client.close()
     if code != 0:
