@@ -15,7 +15,11 @@ from ssas_deploy.rendering import SECRET_NAMES
 from ssas_deploy.runner.interrupts import InterruptGuard, guarded
 from ssas_deploy.runner.playbook import RunOptions, RunResult, run_playbook
 from ssas_deploy.runner.wheelhouse import ensure_wheelhouse
-from ssas_deploy.runner.workspace import ansible_inventory, create_workspace_for_inventory
+from ssas_deploy.runner.workspace import (
+    ansible_inventory,
+    create_workspace_for_inventory,
+    remove_workspace,
+)
 
 
 def known_hosts_for(inventory: Path) -> Path:
@@ -79,11 +83,11 @@ def run_with_secrets(document: dict, secrets: dict[str, str], options: RunOption
             result = run_playbook(workspace, options, console, known_hosts, guard)
         finally:
             try:
-                _close_ssh_masters(workspace.root / "cp")
+                _close_ssh_masters(workspace.ssh_control_dir)
                 if workspace.output.exists():
                     _copy_private(workspace.output, saved_log)
             finally:
-                shutil.rmtree(workspace.root, ignore_errors=True)
+                remove_workspace(workspace)
     return replace(result, log=saved_log)
 
 

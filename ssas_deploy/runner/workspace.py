@@ -20,6 +20,10 @@ from ssas_deploy.profiles.models import Role
 from ssas_deploy.resources import data_dir
 
 RUN_VAULT_ID = "ssas-run"
+# A Unix socket path stops at 108 bytes; OpenSSH adds "/" + a 10-char %C hash (Ansible's
+# ControlPath) + ".XXXXXXXXXXXXXXXX" while it binds, so the directory may be at most 79.
+MAX_CONTROL_DIR_LENGTH = 108 - 1 - 1 - 10 - 17
+SHORT_TEMP_BASE = "/tmp"
 RUN_VAULT_PASSWORD_ENV = "SSAS_RUN_VAULT_PASSWORD"
 EVENTS_CALLBACK = "ssas_events"
 _PACKAGE_DIR = Path(__file__).resolve().parents[1]
@@ -41,6 +45,12 @@ class Workspace:
     log: Path
     vault_password: str = field(repr=False)
     hosts: tuple[str, ...] = ()
+    control_dir: Path | None = None
+
+    @property
+    def ssh_control_dir(self) -> Path:
+        """Where SSH ControlPersist sockets live: `root/cp`, or a short dir beside /tmp."""
+        return self.control_dir or self.root / "cp"
 
     @property
     def output(self) -> Path:
@@ -76,10 +86,26 @@ def create_workspace_for_inventory(document: dict, secrets: dict[str, str]) -> W
         with os.fdopen(fd, "wb") as handle:
             handle.write(encrypt_vars({"ssas_secrets": secrets}, password))
         return Workspace(root, inventory, secrets_vars, root / "events.jsonl",
-                         root / "ansible.log", password, inventory_hosts(document))
+                         root / "ansible.log", password, inventory_hosts(document),
+                         _control_dir(root))
     except BaseException:
         shutil.rmtree(root, ignore_errors=True)
         raise
+
+
+def remove_workspace(workspace: Workspace) -> None:
+    """Remove the run dir and, when it lives elsewhere, the SSH control-socket dir."""
+    shutil.rmtree(workspace.root, ignore_errors=True)
+    if workspace.control_dir is not None:
+        shutil.rmtree(workspace.control_dir, ignore_errors=True)
+
+
+def _control_dir(root: Path) -> Path | None:
+    """None (sockets in `root/cp`) unless that path is too long for a Unix socket; then a
+    new 0700 dir under /tmp, which the caller removes with the workspace."""
+    if len(str(root / "cp")) <= MAX_CONTROL_DIR_LENGTH:
+        return None
+    return Path(tempfile.mkdtemp(prefix="ssas-cp-", dir=SHORT_TEMP_BASE))
 
 
 def encrypt_vars(variables: dict, password: str) -> bytes:
@@ -139,8 +165,8 @@ def ansible_environment(workspace: Workspace, known_hosts: Path) -> dict[str, st
     host whose key later changes is refused rather than silently accepted.
     """
     package_dir = _PACKAGE_DIR
-    control_dir = workspace.root / "cp"
-    control_dir.mkdir(exist_ok=True)
+    control_dir = workspace.ssh_control_dir
+    control_dir.mkdir(mode=0o700, exist_ok=True)
     local_temp = workspace.root / "tmp"
     local_temp.mkdir(exist_ok=True)
     return {

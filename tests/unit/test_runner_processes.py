@@ -7,6 +7,7 @@ import signal
 import stat
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 from pathlib import Path
@@ -22,6 +23,7 @@ from ssas_deploy.runner.workspace import (
     create_workspace_for_inventory,
     enabled_callbacks,
     inventory_hosts,
+    remove_workspace,
 )
 
 # -- the signal guard -----------------------------------------------------------------------
@@ -185,3 +187,35 @@ def test_ansible_environment_keeps_the_users_callbacks_and_passes_the_run_passwo
     assert env[RUN_VAULT_PASSWORD_ENV] == workspace.vault_password
     assert RUN_VAULT_PASSWORD_ENV not in os.environ
     assert env["ANSIBLE_LOCAL_TEMP"].startswith(str(workspace.root))
+
+
+def test_a_long_temp_dir_gets_a_short_ssh_control_dir_removed_with_the_run(tmp_path, monkeypatch):
+    pytest.importorskip("ansible.parsing.vault")
+    long_temp = tmp_path / ("t" * 90)
+    long_temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(long_temp))
+    workspace = create_workspace_for_inventory(INVENTORY, {"db_password": "x"})
+    try:
+        env = ansible_environment(workspace, tmp_path / "known_hosts")
+        control = Path(env["ANSIBLE_SSH_CONTROL_PATH_DIR"])
+        assert workspace.root.parent == long_temp
+        # What OpenSSH binds: dir + "/" + 10-char hash + ".XXXXXXXXXXXXXXXX", under 108 bytes.
+        assert len(f"{control}/0123456789.0123456789abcdef") < 108
+        assert control.is_dir() and stat.S_IMODE(control.stat().st_mode) == 0o700
+    finally:
+        remove_workspace(workspace)
+    assert not workspace.root.exists() and not control.exists()
+
+
+def test_a_short_temp_dir_keeps_ssh_control_sockets_inside_the_run_dir(tmp_path, monkeypatch):
+    pytest.importorskip("ansible.parsing.vault")
+    short_temp = Path(tempfile.mkdtemp(prefix="t-", dir="/tmp"))
+    monkeypatch.setattr(tempfile, "tempdir", str(short_temp))
+    try:
+        workspace = create_workspace_for_inventory(INVENTORY, {"db_password": "x"})
+        env = ansible_environment(workspace, tmp_path / "known_hosts")
+        remove_workspace(workspace)
+        assert env["ANSIBLE_SSH_CONTROL_PATH_DIR"] == str(workspace.root / "cp")
+        assert list(short_temp.iterdir()) == []
+    finally:
+        shutil.rmtree(short_temp)

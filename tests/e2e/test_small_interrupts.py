@@ -1,18 +1,15 @@
 """Interrupting `apply` on the small sandbox: SIGINT and SIGTERM in the middle of the database
 role, and ansible-playbook killed from outside (a lost recap).
 
-Opt-in (SSAS_E2E_INTERRUPTS=1) until it has passed on a sandbox: its first CI run failed before
-any signal was sent, because the apply's TMPDIR was pytest's long tmp_path and the SSH
-ControlPersist socket path under it passed the 108-byte Unix socket limit. The runner tests in
-tests/runner cover the same guarantees with a local connection.
+Each apply runs with TMPDIR set to the test's own (long) tmp_path, so every file and process of
+the run can be found there; SSH control sockets, which must stay under 108 bytes, then go to a
+short /tmp/ssas-cp-* dir that must be gone afterwards too.
 """
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -23,11 +20,10 @@ from .conftest import VAULT_PASSWORD, cli
 
 
 @pytest.fixture
-def short_tmp():
-    """A TMPDIR short enough for SSH control sockets (Unix socket paths stop at 108 bytes)."""
-    path = Path(tempfile.mkdtemp(prefix="ssas-i-", dir="/tmp"))
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
+def control_dirs_left():
+    """A check that the run removed the short SSH control-socket dir it made under /tmp."""
+    before = set(Path("/tmp").glob("ssas-cp-*"))
+    return lambda: sorted(set(Path("/tmp").glob("ssas-cp-*")) - before)
 
 
 def _start_apply(profile, inventory, tmpdir: Path) -> subprocess.Popen:
@@ -65,9 +61,9 @@ def _secret_values(inventory) -> list[str]:
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
-def test_signal_in_the_database_role_stops_cleanly_and_apply_converges(small, short_tmp, signum):
+def test_signal_in_the_database_role_stops_cleanly_and_apply_converges(small, tmp_path,
+                                                                        control_dirs_left, signum):
     profile, inventory = small
-    tmp_path = short_tmp
     # Give the database role real work: a new password for the app's PostgreSQL role.
     cli("secrets", "rotate", "db_password", "--inventory", str(inventory))
     process = _start_apply(profile, inventory, tmp_path)
@@ -80,6 +76,7 @@ def test_signal_in_the_database_role_stops_cleanly_and_apply_converges(small, sh
     time.sleep(1)
     assert _ansible_processes(tmp_path) == []
     assert not list(tmp_path.glob("ssas-run-*")), list(tmp_path.iterdir())
+    assert control_dirs_left() == []
     secrets = _secret_values(inventory)
     for path in tmp_path.rglob("*"):
         if path.is_file():
@@ -94,9 +91,8 @@ def test_signal_in_the_database_role_stops_cleanly_and_apply_converges(small, sh
     assert changed_tasks(again.stdout) == 0, again.stdout[-3000:]
 
 
-def test_a_lost_recap_is_a_failure_never_zero_changed(small, short_tmp):
+def test_a_lost_recap_is_a_failure_never_zero_changed(small, tmp_path, control_dirs_left):
     profile, inventory = small
-    tmp_path = short_tmp
     process = _start_apply(profile, inventory, tmp_path)
     seen = _wait_for_line(process, "TASK  redis : ")
     main = subprocess.run(["pgrep", "-f", f"ansible-playbook -i {tmp_path}"],
@@ -110,3 +106,4 @@ def test_a_lost_recap_is_a_failure_never_zero_changed(small, short_tmp):
     assert "without its final stats" in output, output[-3000:]
     assert "task(s) changed" not in output
     assert _ansible_processes(tmp_path) == []
+    assert not list(tmp_path.glob("ssas-run-*")) and control_dirs_left() == []
