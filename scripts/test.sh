@@ -9,9 +9,11 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
 full=1
 [ "${1:-}" = "--quick" ] && full=0
-# SSAS_E2E_DAY2=1 adds the day-2 end-to-end suites (rollout under load, self-healing);
-# they join the default run once they have a green CI run behind them.
-export SSAS_E2E_DAY2=${SSAS_E2E_DAY2:-0}
+# The end-to-end stage includes the day-2 suites (rollout, rotation and rollback under load,
+# kill -9 recovery, SIGINT/SIGTERM during apply); SSAS_E2E_DAY2=0 leaves them out.
+export SSAS_E2E_DAY2=${SSAS_E2E_DAY2:-1}
+# Two molecule scenarios at a time (scripts/molecule-all.sh); SSAS_MOLECULE_JOBS=1 for one.
+export SSAS_MOLECULE_JOBS=${SSAS_MOLECULE_JOBS:-2}
 
 total_start=$(date +%s)
 stage() { printf '\n==> %s\n' "$1"; stage_start=$(date +%s); }
@@ -60,8 +62,9 @@ if [ "$full" = 1 ]; then
   bash scripts/molecule-all.sh
   stage_done "molecule"
 
-  stage "end-to-end (small and large sandboxes: apply, re-apply, rollout under load, recovery)"
-  SSAS_E2E=1 python -m pytest -q -p no:cacheprovider tests/e2e
+  stage "end-to-end (small and large sandboxes: apply, re-apply, rollout under load, recovery, interrupts)"
+  # -s: the load figures of each rollout are printed; --durations: a time per test.
+  SSAS_E2E=1 python -m pytest -q -s --durations=0 -p no:cacheprovider tests/e2e
   stage_done "end-to-end"
 fi
 
