@@ -58,8 +58,9 @@ def backup_vars(deployment: DeploymentSizing, host: Host) -> dict:
 
     Keys (each only where it applies): `backup_repository` (the backup host's name, address
     and SSH port), `backup_pgbackrest_stanza` (database hosts), `backup_stanzas` (the backup
-    host: one {name (stanza), host, address, ssh_port} per database host), `backup_restic_*` (app hosts and the backup host), the
-    schedules (systemd OnCalendar strings) and retention counts from the profile.
+    host: one {name (stanza), host, address, ssh_port} per database host), `backup_restic_*`
+    (app hosts and the backup host), the schedules (systemd OnCalendar strings) and the
+    retention counts from the profile.
     """
     topology = deployment.topology
     repo = topology.first(Role.backup)
