@@ -112,13 +112,17 @@ def test_no_plain_text_rows_in_the_repository():
     assert found.rc == 1, found.stdout
     files = REPO.check_output("find /var/lib/pgbackrest/backup /var/lib/pgbackrest/archive -type f | wc -l")
     assert int(files) > 10
+    # Compression alone would also hide the marker: every WAL segment is an OpenSSL
+    # (aes-256-cbc) envelope, not a zstd frame.
+    segment = REPO.check_output("find /var/lib/pgbackrest/archive -type f -name '0000*' | head -1")
+    assert REPO.check_output(f"head -c 8 {segment}") == "Salted__"
 
 
 def test_media_files_restore_byte_identical():
     DB.check_output("systemctl start ssas-restic-backup.service")
-    snapshots = json.loads(DB.check_output("ssas-restic snapshots --json --host web-1"))
+    snapshots = json.loads(DB.check_output("/usr/local/sbin/ssas-restic snapshots --json --host web-1"))
     assert snapshots and "/var/lib/ssas/media" in snapshots[-1]["paths"]
-    DB.check_output("rm -rf /tmp/media-restore && ssas-restic restore latest --host web-1 --target /tmp/media-restore")
+    DB.check_output("rm -rf /tmp/media-restore && /usr/local/sbin/ssas-restic restore latest --host web-1 --target /tmp/media-restore")
     original = DB.check_output("sha256sum < /var/lib/ssas/media/reports/term-1.txt")
     restored = DB.check_output("sha256sum < /tmp/media-restore/var/lib/ssas/media/reports/term-1.txt")
     DB.run("rm -rf /tmp/media-restore")
