@@ -1,6 +1,7 @@
 """`ssas-deploy backup`: input errors and unreachable hosts, without a real backup host."""
 
 import socket
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -8,6 +9,7 @@ from typer.testing import CliRunner
 from ssas_deploy.cli.app import app
 
 runner = CliRunner()
+REPO = Path(__file__).resolve().parents[2]
 
 
 def closed_port() -> int:
@@ -45,7 +47,7 @@ def test_unknown_backup_type_exit_2(inventory):
 
 
 def test_profile_without_backup_host_exit_2(tmp_path, write_profile):
-    text = open("sizing_profiles/small.yaml", encoding="utf-8").read()
+    text = (REPO / "sizing_profiles/small.yaml").read_text(encoding="utf-8")
     text = "\n".join(line for line in text.splitlines() if not line.startswith("  backup:"))
     profile = write_profile(text, "nobackup.yaml")
     inventory = tmp_path / "hosts.yaml"

@@ -1,6 +1,7 @@
 """Backups: the profile's backup host and section, the context and the rendered configs."""
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +13,7 @@ from ssas_deploy.profiles.loader import load_profile, load_profile_with_warnings
 from ssas_deploy.profiles.models import Role
 from ssas_deploy.rendering import MASK, render_deployment
 
+REPO = Path(__file__).resolve().parents[2]
 SECRETS = {"django_secret_key": "k" * 64, "db_password": "d" * 43,
            "redis_cache_password": "c" * 43, "redis_broker_password": "b" * 43,
            "backup_cipher_pass": "CIPHER-" + "x" * 57, "restic_password": "RESTIC-" + "y" * 57}
@@ -112,7 +114,7 @@ def test_repository_key_only_on_the_backup_host_and_masked_in_render():
 
 
 def test_no_backup_host_warns_and_adds_nothing(write_profile):
-    text = open("sizing_profiles/small.yaml", encoding="utf-8").read()
+    text = (REPO / "sizing_profiles/small.yaml").read_text(encoding="utf-8")
     text = "\n".join(line for line in text.splitlines() if not line.startswith("  backup:"))
     profile, warnings = load_profile_with_warnings(str(write_profile(text)))
     assert any("no hosts.backup" in str(w) for w in warnings)
