@@ -133,15 +133,15 @@ def run_backups(deployment, kind: str, files: bool = True) -> list[Outcome]:
                                 code == 0, _last_lines(err or out)))
     if files:
         for host in _files_clients(deployment):
-            code, out, err = _on(host, "systemctl start ssas-restic-backup.service",
+            # The same command as ssas-restic-backup.service, run directly (a unit waiting
+            # to restart after a failed timer run would hold `systemctl start` back).
+            paths = " ".join(shlex.quote(p) for p in
+                             deployment.host_vars[host.name]["backup_restic_paths"])
+            code, out, err = _on(host, f"{RESTIC} backup --quiet --host "
+                                       f"{shlex.quote(host.name)} --tag ssas-media {paths}",
                                  BACKUP_TIMEOUT_S)
-            detail = _last_lines(err or out)
-            if code != 0:
-                _, journal, _ = _on(host, "journalctl -u ssas-restic-backup.service -n 8 "
-                                          "--no-pager -o cat", CHECK_TIMEOUT_S)
-                detail = _last_lines(journal) or detail
             outcomes.append(Outcome(host.name, "restic backup of media files", code == 0,
-                                    detail))
+                                    _last_lines(err or out)))
     return outcomes
 
 
