@@ -54,13 +54,6 @@ def files_for_host(hv: dict) -> list[ManagedFile]:
                         "postgres", "0640", unit, "reload"),
             restart_dropin(unit),
         ]
-        if hv["postgresql_replication_role"] != "replica":
-            files += [
-                ManagedFile(f"postgresql/ssas-pg-backup.{kind}.j2",
-                            f"/etc/systemd/system/ssas-pg-backup.{kind}", "root", "root",
-                            "0644", "ssas-pg-backup.timer", "daemon-reload")
-                for kind in ("service", "timer")
-            ]
     if "pgbouncer_port" in hv:
         files += [
             ManagedFile("pgbouncer/pgbouncer.ini.j2", "/etc/pgbouncer/pgbouncer.ini", "postgres",
@@ -91,6 +84,7 @@ def files_for_host(hv: dict) -> list[ManagedFile]:
                                  secret=True))
     if roles & {"web", "celery_worker"}:
         files += _app_files(hv)
+    files += _backup_files(hv)
     if "nginx_upstreams" in hv:
         files += [
             ManagedFile("nginx/nginx.conf.j2", "/etc/nginx/nginx.conf", "root", "root", "0644",
@@ -140,4 +134,52 @@ def _app_files(hv: dict) -> list[ManagedFile]:
         files.append(ManagedFile("systemd/ssas-celery-beat.service.j2",
                                  "/etc/systemd/system/ssas-celery-beat.service", "root", "root",
                                  "0644", "ssas-celery-beat", "restart"))
+    return files
+
+
+PGBACKREST_UNITS = ("service", "timer")
+
+
+def pgbackrest_unit(kind: str, stanza: str) -> str:
+    """`ssas-pgbackrest-<full|diff>-<stanza>`: one unit (and timer) per backup type and stanza."""
+    return f"ssas-pgbackrest-{kind}-{stanza}"
+
+
+def _backup_files(hv: dict) -> list[ManagedFile]:
+    """pgBackRest's config on database and backup hosts, its timers on the backup host, and
+    restic's wrapper, environment and timer on app hosts (see context.backup)."""
+    files: list[ManagedFile] = []
+    conf = hv.get("backup_pgbackrest_conf")
+    if hv.get("backup_is_database"):
+        # No daemon to reload: archive-push reads it at each WAL segment.
+        files.append(ManagedFile("backup/pgbackrest-database.conf.j2", conf, "root", "postgres",
+                                 "0640", None, None))
+    if hv.get("backup_is_repository"):
+        user = hv["backup_pgbackrest_user"]
+        files.append(ManagedFile("backup/pgbackrest-repository.conf.j2", conf, "root", user,
+                                 "0640", None, None, secret=True))
+        for stanza in hv["backup_stanzas"]:
+            for kind in ("full", "diff"):
+                unit = pgbackrest_unit(kind, stanza["name"])
+                extra = {"backup_stanza": stanza, "backup_kind": kind}
+                files += [
+                    ManagedFile(f"backup/ssas-pgbackrest.{suffix}.j2",
+                                f"/etc/systemd/system/{unit}.{suffix}", "root", "root", "0644",
+                                f"{unit}.timer", "daemon-reload", extra_vars=extra)
+                    for suffix in PGBACKREST_UNITS
+                ]
+    if hv.get("backup_is_files_client"):
+        cfg = hv["backup_restic_config_dir"]
+        files += [
+            ManagedFile("backup/restic.env.j2", f"{cfg}/restic.env", "root", "root", "0600",
+                        None, None, secret=True),
+            ManagedFile("backup/ssas-restic.j2", "/usr/local/sbin/ssas-restic", "root", "root",
+                        "0755", None, None),
+            ManagedFile("backup/ssas-restic-backup.service.j2",
+                        "/etc/systemd/system/ssas-restic-backup.service", "root", "root", "0644",
+                        "ssas-restic-backup.timer", "daemon-reload"),
+            ManagedFile("backup/ssas-restic-backup.timer.j2",
+                        "/etc/systemd/system/ssas-restic-backup.timer", "root", "root", "0644",
+                        "ssas-restic-backup.timer", "daemon-reload"),
+        ]
     return files

@@ -64,7 +64,12 @@ def print_plan(console: Console, deployment: Deployment, files: list[RenderedFil
                   f"{profile.peak_concurrent_users:,} peak concurrent users")
     console.print(_topology_table(deployment))
     console.print(_targets_table(deployment))
+    backups = _backups_table(deployment)
+    if backups is not None:
+        console.print(backups)
     for host in deployment.topology.hosts:
+        if not deployment.sizing.hosts[host.name].explained():
+            continue  # nothing derived from its hardware (the backup host)
         if explain:
             _print_explained(console, deployment, host.name)
         else:
@@ -94,6 +99,26 @@ def _targets_table(deployment: Deployment) -> Table:
     dedicated = sum(s.count for r in Role
                     if isinstance(s := profile.hosts.spec(r), HostSpec))
     table.caption = f"{dedicated} server(s)"
+    return table
+
+
+def _backups_table(deployment: Deployment) -> Table | None:
+    """What is backed up to the backup host, when, and how long it is kept (None: no host)."""
+    repo = deployment.topology.first(Role.backup)
+    if repo is None:
+        return None
+    policy = deployment.profile.backup
+    hv = deployment.host_vars[repo.name]
+    table = Table("what", "from", "schedule (systemd OnCalendar)", "kept",
+                  title=f"Backups to {repo.name} (encrypted)")
+    for stanza in hv.get("backup_stanzas", []):
+        table.add_row(f"PostgreSQL stanza {stanza['name']} (pgBackRest, WAL archived)",
+                      stanza["host"],
+                      f"full {policy.full_on_calendar}; diff {policy.diff_on_calendar}",
+                      f"{policy.full_retention} full, {policy.diff_retention} diff")
+    for client in hv.get("backup_restic_clients", []):
+        table.add_row("media files (restic)", client["name"], policy.files_on_calendar,
+                      f"{policy.files_keep_daily} daily, {policy.files_keep_weekly} weekly")
     return table
 
 

@@ -59,9 +59,13 @@ def connect(host: Host, timeout: float):
     return client
 
 
-def run(client, command: str) -> tuple[int, bytes, str]:
-    """Exit status, raw stdout and stderr text of one command."""
-    _stdin, stdout, stderr = client.exec_command(command, timeout=COMMAND_TIMEOUT_S)
+def run(client, command: str, timeout: float = COMMAND_TIMEOUT_S) -> tuple[int, bytes, str]:
+    """Exit status, raw stdout and stderr text of one command.
+
+    `timeout` (seconds) bounds each read of the channel; a silent command that outlives it
+    raises TimeoutError (an OSError).
+    """
+    _stdin, stdout, stderr = client.exec_command(command, timeout=timeout)
     out = stdout.read()
     err = stderr.read().decode(errors="replace")
     return stdout.channel.recv_exit_status(), out, err

@@ -10,6 +10,7 @@ NAME_PREFIX = {
     Role.database: "db",
     Role.database_replica: "db-replica",
     Role.database_shard: "db-shard",
+    Role.backup: "backup",
     Role.redis_cache: "cache",
     Role.redis_broker: "broker",
     Role.celery_worker: "worker",

@@ -4,6 +4,7 @@ import typer
 
 from ssas_deploy.cli import (
     apply_cmd,
+    backup_cmd,
     plan_cmd,
     preflight_cmd,
     profiles_cmd,
@@ -24,6 +25,7 @@ app = typer.Typer(
 app.add_typer(profiles_cmd.app, name="profiles")
 app.add_typer(secrets_cmd.app, name="secrets")
 app.add_typer(sandbox_cmd.app, name="sandbox")
+app.add_typer(backup_cmd.app, name="backup")
 app.command("preflight")(preflight_cmd.preflight)
 app.command("apply")(apply_cmd.apply)
 app.command("status")(release_cmd.status)

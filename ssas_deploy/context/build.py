@@ -6,6 +6,7 @@ The same dicts are what `render` feeds Jinja and what `apply` hands Ansible as h
 from dataclasses import dataclass
 
 from ssas_deploy.context import paths
+from ssas_deploy.context.backup import backup_vars
 from ssas_deploy.context.django import django_vars
 from ssas_deploy.context.firewall import firewall_rules
 from ssas_deploy.context.services import (
@@ -88,4 +89,5 @@ def _host_vars(deployment: DeploymentSizing, name: str) -> dict:
         out.update(celery_vars(deployment, sizing))
     if sizing.nginx:
         out.update(nginx_vars(deployment, sizing))
+    out.update(backup_vars(deployment, host))
     return out

@@ -18,7 +18,6 @@ POSTGRES_PORT = 5432
 POSTGRES_VERSION = 15
 PG_CONF_DIR = f"/etc/postgresql/{POSTGRES_VERSION}/main"
 TLS_DIR = "/etc/ssl/ssas"
-BACKUP_DIR = "/var/backups/ssas"
 
 
 def paths_vars() -> dict:

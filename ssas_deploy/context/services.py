@@ -7,6 +7,7 @@ Ansible role that templates it, so `render` and the roles see identical variable
 import ipaddress
 
 from ssas_deploy.context import paths
+from ssas_deploy.context.backup import archive_settings
 from ssas_deploy.profiles.models import Role
 from ssas_deploy.sizing.celery import QUEUES, visibility_timeout
 from ssas_deploy.sizing.plan import DATABASE_ROLES, DeploymentSizing, HostSizing, is_beat_host
@@ -28,6 +29,7 @@ def database_vars(deployment: DeploymentSizing, sizing: HostSizing) -> dict:
     clients = _app_hosts(topology)
     remote_clients = [h for h in clients if h.name != host.name]
     settings = {name: d.value for name, d in pg.settings.items()}
+    settings.update(archive_settings(deployment, host))
     primary = topology.first(Role.database)
     hba = [
         {"type": "local", "database": "all", "user": "postgres", "address": "",
@@ -66,10 +68,6 @@ def database_vars(deployment: DeploymentSizing, sizing: HostSizing) -> dict:
             Role.database_shard: "shard"}[role],
         "postgresql_primary_address": primary.address if role is Role.database_replica else "",
         "postgresql_wal_senders": len(replicas) + 2 if role is Role.database else 0,
-        "postgresql_backup_dir": paths.BACKUP_DIR,
-        "postgresql_backup_retention_days": profile.database.backup_retention_days,
-        # Nightly, in the quiet hours before the analytics aggregation (02:15 UTC) finishes.
-        "postgresql_backup_on_calendar": "*-*-* 02:30:00",
     }
 
 

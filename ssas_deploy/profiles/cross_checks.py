@@ -18,6 +18,7 @@ def cross_check(profile: Profile, doc: SourcedDocument) -> tuple[list[Problem], 
     _check_colocation(profile, problem, errors)
     _check_required_roles(profile, problem, errors)
     _check_single_server_features(profile, problem, errors)
+    _check_backup(profile, problem, warnings)
     return errors, warnings
 
 
@@ -52,6 +53,9 @@ def _check_colocation(profile: Profile, problem, errors: list[Problem]) -> None:
         target = profile.hosts.spec(spec.colocate)
         if spec.colocate is role:
             errors.append(problem(where, "a role cannot be colocated with itself"))
+        elif spec.colocate is Role.backup:
+            errors.append(problem(where, "the backup host keeps only backups (a service on it "
+                                         "would be lost with the data it protects)"))
         elif target is None:
             errors.append(problem(where, f"'{spec.colocate.value}' has no hosts in this profile"))
         elif isinstance(target, Colocated):
@@ -102,11 +106,23 @@ def _check_required_roles(profile: Profile, problem, errors: list[Problem]) -> N
 
 
 def _dedicated_host_count(profile: Profile) -> int:
+    """Servers that run the service; the backup storage host does not count (it is the
+    school's NAS or second server on the single-server tiers too)."""
     return sum(
         spec.count
         for role in Role
-        if isinstance(spec := profile.hosts.spec(role), HostSpec)
+        if role is not Role.backup and isinstance(spec := profile.hosts.spec(role), HostSpec)
     )
+
+
+def _check_backup(profile: Profile, problem, warnings: list[Problem]) -> None:
+    if "backup_retention_days" in profile.database.model_fields_set:
+        warnings.append(problem(("database", "backup_retention_days"),
+                                "deprecated and ignored: set backup.full_retention "
+                                "(full backups kept) instead"))
+    if profile.hosts.backup is None:
+        warnings.append(problem(("hosts",), "no hosts.backup: nothing is backed up off the "
+                                            "servers (add the school's backup storage host)"))
 
 
 def _check_single_server_features(profile: Profile, problem, errors: list[Problem]) -> None:

@@ -23,6 +23,8 @@ class Role(StrEnum):
     database = "database"
     database_replica = "database_replica"
     database_shard = "database_shard"
+    # Backup storage: the pgBackRest and restic repositories, on a host of its own.
+    backup = "backup"
     redis_cache = "redis_cache"
     redis_broker = "redis_broker"
     web = "web"
@@ -69,6 +71,9 @@ class Hosts(Strict):
     database: RoleSpec | None = None
     database_replica: HostSpec | None = None
     database_shard: HostSpec | None = None
+    # The guide's backup storage: never colocated (a backup on the server it protects is lost
+    # with it). On single-server tiers it is the school's NAS or second server, reached by SSH.
+    backup: HostSpec | None = None
     redis_cache: RoleSpec | None = None
     redis_broker: RoleSpec | None = None
     celery_worker: RoleSpec | None = None
@@ -88,7 +93,49 @@ class Database(Strict):
     ] = "none"
     name: Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_]{0,62}$")] = "ssas_production"
     user: Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_]{0,62}$")] = "ssas_user"
-    backup_retention_days: Annotated[int, Field(ge=1, le=365)] = 14
+    backup_retention_days: Annotated[
+        int | None,
+        Field(ge=1, le=365, deprecated=True,
+              description="Deprecated and ignored: backups follow the `backup` section."),
+    ] = None
+
+
+# systemd OnCalendar expressions (systemd.time(7)); checked again by systemd-analyze on hosts.
+OnCalendar = Annotated[str, Field(pattern=r"^[A-Za-z0-9*:,./~ -]{1,100}$")]
+
+
+class Backup(Strict):
+    """Backups to the `backup` host: pgBackRest for PostgreSQL, restic for media files.
+
+    Defaults follow the guide's schedule: a full database backup weekly, a differential one
+    every night, the WAL archived continuously (point-in-time recovery over the retained
+    period), and media files nightly.
+    """
+
+    full_on_calendar: Annotated[
+        OnCalendar, Field(description="When pgBackRest takes a full backup (systemd OnCalendar).")
+    ] = "Sun *-*-* 01:30:00"
+    diff_on_calendar: Annotated[
+        OnCalendar,
+        Field(description="When pgBackRest takes a differential backup (systemd OnCalendar)."),
+    ] = "Mon..Sat *-*-* 01:30:00"
+    full_retention: Annotated[
+        int,
+        Field(ge=1, le=52, description="Full backups kept (with their differentials and WAL); "
+                                       "2 weekly fulls = recovery to any time in 1-2 weeks."),
+    ] = 2
+    diff_retention: Annotated[
+        int, Field(ge=1, le=366, description="Differential backups kept.")
+    ] = 7
+    files_on_calendar: Annotated[
+        OnCalendar, Field(description="When restic backs up media files (systemd OnCalendar).")
+    ] = "*-*-* 02:00:00"
+    files_keep_daily: Annotated[
+        int, Field(ge=1, le=366, description="restic forget --keep-daily.")
+    ] = 14
+    files_keep_weekly: Annotated[
+        int, Field(ge=0, le=520, description="restic forget --keep-weekly.")
+    ] = 8
 
 
 class Targets(Strict):
@@ -127,6 +174,7 @@ class Profile(Strict):
         Field(description="local = per-process memory cache (single server only)."),
     ] = "redis"
     database: Database = Database()
+    backup: Backup = Backup()
     hosts: Hosts
     site: Site = Site()
     targets: Targets

@@ -22,6 +22,8 @@ class SecretSpec:
     used_by: str
     # Random bytes before URL-safe base64 (4 characters per 3 bytes); 0: never generated.
     entropy_bytes: int
+    # False: data is encrypted with it, so a new value would make that data unreadable.
+    rotatable: bool = True
 
 
 GENERATED = (
@@ -35,6 +37,12 @@ GENERATED = (
     SecretSpec("redis_broker_password", "the Redis broker ACL users, its replicas and "
                "Sentinels, and the app's environment file", 32),
     SecretSpec("replication_password", "the PostgreSQL replication role and its replicas", 32),
+    # The repositories are encrypted with these: existing backups need the value they were
+    # written with, so they are never rotated in place.
+    SecretSpec("backup_cipher_pass", "pgBackRest's repository encryption (repo1-cipher-pass) "
+               "on the backup host", 48, rotatable=False),
+    SecretSpec("restic_password", "the restic repositories of media files on the backup host",
+               48, rotatable=False),
 )
 # Supplied by the user only (see the package docstring): never generated, never rotated here.
 OPTIONAL = (SecretSpec("tls_key", "the load balancer's TLS private key (imported)", 0),)

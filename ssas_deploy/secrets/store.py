@@ -32,6 +32,7 @@ from ssas_deploy.secrets.names import (
     GENERATED_NAMES,
     OPTIONAL_NAMES,
     SAFE_ALPHABET,
+    SPECS,
     check_name,
     generate_value,
 )
@@ -138,6 +139,11 @@ class SecretStore:
                                              f"{name} is supplied by you, not generated: "
                                              "import the new one with "
                                              "`ssas-deploy secrets import-tls-key`")])
+        if not SPECS[name].rotatable:
+            raise InvalidInputError([Problem(None, None, "secret",
+                                             f"{name} cannot be rotated: the existing backups "
+                                             "are encrypted with it and would become "
+                                             "unreadable")])
         self._require_inventory()
         if not self.exists():
             raise InvalidInputError([Problem(self.path, None, "",

@@ -66,7 +66,8 @@ def test_render_writes_tree_and_manifest(tmp_path):
     assert result.exit_code == 0, result.output
     manifest = json.loads((out / "manifest.json").read_text())
     hosts = {f["host"] for f in manifest["files"]}
-    assert hosts == {"lb-1", "web-1", "web-2", "web-3", "db-1", "cache-1", "worker-1"}
+    assert hosts == {"lb-1", "web-1", "web-2", "web-3", "db-1", "cache-1", "worker-1",
+                     "backup-1"}
     for entry in manifest["files"]:
         path = out / entry["host"] / entry["path"].lstrip("/")
         assert path.is_file()
@@ -92,7 +93,7 @@ def test_plan_json_is_one_document_on_stdout():
     assert result.exit_code == 0
     doc = json.loads(result.stdout)
     assert doc["tier"] == "very-large"
-    assert len(doc["hosts"]) == 23
+    assert len(doc["hosts"]) == 24
     db = next(h for h in doc["hosts"] if h["name"] == "db-1")
     shared_buffers = db["settings"]["postgresql"]["shared_buffers"]
     assert shared_buffers["formula"].startswith("R / 4")

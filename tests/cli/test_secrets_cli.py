@@ -167,3 +167,14 @@ def test_importing_the_command_does_not_import_ansible():
     code = ("import sys, ssas_deploy.cli.secrets_cmd; "
             "sys.exit(any(m == 'ansible' or m.startswith('ansible.') for m in sys.modules))")
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+def test_backup_keys_are_never_rotated(invoke, inventory):
+    env = {"SSAS_VAULT_PASSWORD": PASSWORD}
+    assert invoke("init", "--inventory", inventory, env=env).exit_code == 0
+    before = stored_values(inventory)
+    for name in ("backup_cipher_pass", "restic_password"):
+        result = invoke("rotate", name, "-i", inventory, env=env)
+        assert result.exit_code == 2
+        assert "existing backups are encrypted with it" in result.output + result.stderr
+    assert stored_values(inventory) == before

@@ -87,7 +87,7 @@ def small(make_sandbox):
 
 @pytest.fixture(scope="session")
 def large(make_sandbox):
-    """Six large-tier sandbox hosts (LB, 2 web, DB, Redis, worker), shared likewise."""
+    """Seven large-tier sandbox hosts (LB, 2 web, DB, Redis, worker, backup), shared likewise."""
     profile, inventory = make_sandbox("large", "hosts:\n  web: {count: 2}\n")
     cli("apply", "--profile", str(profile), "--inventory", str(inventory), "--force")
     return profile, inventory

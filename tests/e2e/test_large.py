@@ -17,7 +17,7 @@ from .site_client import Site
 
 def test_apply_builds_the_multi_host_site(large):
     site = Site(*large)
-    assert len(site.deployment.topology.hosts) == 6
+    assert len(site.deployment.topology.hosts) == 7  # with the backup host
     seed_and_check_service(site, students=200)
 
 

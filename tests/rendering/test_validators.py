@@ -197,10 +197,10 @@ def test_systemd_units_verify(tier, tmp_path):
     # Drop-ins (<unit>.d/*.conf) are checked with their units: test_systemd_dropins_verify.
     units = [f for f in files if f.spec.dest.startswith("/etc/systemd/system/")
              and not f.spec.dest.endswith(".conf")]
-    # The units run programs the roles install later (the app's venv, the backup script):
+    # The units run programs the roles install later (the app's venv, the restic wrapper):
     # stubs stand in for them.
     stubs = {"/opt": ["ssas/current/venv/bin/gunicorn", "ssas/current/venv/bin/celery"],
-             "/usr/local/sbin": ["ssas-pg-backup"]}
+             "/usr/local/sbin": ["ssas-restic"]}
     mounts = {}
     for directory, programs in stubs.items():
         mounts[directory] = tmp_path / directory.strip("/").replace("/", "_")

@@ -34,7 +34,7 @@ def test_parse_listeners_reads_ports_and_processes():
 
 def test_ports_held_by_our_own_services_are_fine_others_fail():
     small = load_profile("small")
-    host = build_topology(small).hosts[0]
+    host = build_topology(small).by_name("web-1")
     needs = checks.required_ports(small, build_topology(small), host)
     assert [n.port for n in needs] == [80, 443, 5432, 6380, 8000]
     ok, message = checks.check_ports(needs, checks.parse_listeners(SS))
@@ -55,7 +55,8 @@ def test_required_ports_follow_the_roles_of_each_large_host():
     ports = {h.name: [n.port for n in checks.required_ports(large, topology, h)]
              for h in topology.hosts}
     assert ports == {"lb-1": [80, 443], "web-1": [8000], "web-2": [8000], "web-3": [8000],
-                     "db-1": [5432], "cache-1": [6379, 6380], "worker-1": []}
+                     "db-1": [5432], "cache-1": [6379, 6380], "worker-1": [],
+                     "backup-1": []}
 
 
 def test_os_release_debian_12_and_ubuntu_lts_pass_others_fail():
@@ -136,7 +137,7 @@ def test_unnamed_listener_on_a_port_of_an_active_unit_of_ours_is_fine():
     # In containers `ss` cannot name other users' processes; the active unit tells.
     small = load_profile("small")
     topology = build_topology(small)
-    needs = checks.required_ports(small, topology, topology.hosts[0])
+    needs = checks.required_ports(small, topology, topology.by_name("web-1"))
     unnamed = {5432: {"?"}, 6380: {"?"}, 8000: {"?"}}
     ok, message = checks.check_ports(needs, unnamed)
     assert not ok

@@ -38,19 +38,30 @@ def containers(name):
     return json.loads(out or "[]") or []
 
 
+def web_host(small_sandbox):
+    return next(h for h in small_sandbox["sandbox"].hosts if h.name == "web-1")
+
+
+def backup_address(small_sandbox) -> str:
+    return next(h for h in small_sandbox["sandbox"].hosts if h.name == "backup-1").address
+
+
 def test_up_writes_a_ready_inventory_and_a_private_key(small_sandbox):
     directory = small_sandbox["directory"]
     inventory = directory / "hosts.yaml"
     placements = load_inventory(inventory, small_sandbox["profile"])
-    assert list(placements) == [Role.web]
+    assert set(placements) == {Role.web, Role.backup}
+    assert placements[Role.backup].names == ["backup-1"]
     web = placements[Role.web]
     assert web.names == ["web-1"]
     assert web.addresses[0].startswith("10.88.")
     assert web.ssh[0].user == "root"
     assert web.ssh[0].key_file == str(directory / "id_ed25519")
     assert stat.S_IMODE((directory / "id_ed25519").stat().st_mode) == 0o600
-    [container] = containers(small_sandbox["name"])
-    assert container["Names"] == [f"ssas-sb-{small_sandbox['name']}-web-1"]
+    found = {c["Names"][0]: c for c in containers(small_sandbox["name"])}
+    assert set(found) == {f"ssas-sb-{small_sandbox['name']}-web-1",
+                          f"ssas-sb-{small_sandbox['name']}-backup-1"}
+    container = found[f"ssas-sb-{small_sandbox['name']}-web-1"]
     assert container["State"] == "running"
     assert container["Labels"]["ssas-deploy.sandbox.host"] == "web-1"
 
@@ -64,7 +75,7 @@ def test_up_again_reuses_the_running_container(small_sandbox):
     assert small_sandbox["sandbox"].hosts[0].address in result.output
     assert "ssas-deploy apply --profile" in result.output
     assert time.monotonic() - started < 30
-    assert len(containers(small_sandbox["name"])) == 1
+    assert len(containers(small_sandbox["name"])) == 2
 
 
 def test_status_lists_the_sandbox(small_sandbox):
@@ -75,10 +86,10 @@ def test_status_lists_the_sandbox(small_sandbox):
 
 
 def _machine_meets(profile) -> bool:
-    spec = profile.hosts.web
     meminfo = Path("/proc/meminfo").read_text()
     mem_kib = int(meminfo.split("MemTotal:")[1].split()[0])
-    return (os.cpu_count() or 1) >= spec.cpu_cores and mem_kib / 2**20 >= spec.ram_gib * 0.9
+    return all((os.cpu_count() or 1) >= spec.cpu_cores and mem_kib / 2**20 >= spec.ram_gib * 0.9
+               for spec in (profile.hosts.web, profile.hosts.backup))
 
 
 def test_preflight_api_on_the_sandbox(small_sandbox):
@@ -88,7 +99,8 @@ def test_preflight_api_on_the_sandbox(small_sandbox):
     deployment = load_deployment(str(small_sandbox["profile_file"]),
                                  small_sandbox["directory"] / "hosts.yaml", warn=False)
     report = run_preflight(deployment, force=False)
-    [host] = report.hosts
+    assert {h.host for h in report.hosts} == {"web-1", "backup-1"}
+    host = next(h for h in report.hosts if h.host == "web-1")
     statuses = {c.name: c.status for c in host.checks}
     for name in ("reachable", "ssh", "sudo", "os", "ports", "clock"):
         assert statuses[name] is Status.ok, host.checks
@@ -131,7 +143,7 @@ def test_cpu_shortfall_exits_3_and_force_continues_with_a_warning(small_sandbox)
 
 
 def test_port_held_by_another_program_fails_even_with_force(small_sandbox):
-    container = small_sandbox["sandbox"].hosts[0].container
+    container = web_host(small_sandbox).container
 
     def exec_(*args):
         return subprocess.run(["podman", "exec", container, *args], capture_output=True,
@@ -156,7 +168,9 @@ def test_unreachable_host_exits_3_quickly_naming_it(small_sandbox, tmp_path):
     key = small_sandbox["directory"] / "id_ed25519"
     # The project's own podman bridge; no container has this address.
     inventory.write_text(f"ssh: {{user: root, key_file: {key}}}\n"
-                         "hosts:\n  web:\n    - {name: web-1, address: 10.88.255.254}\n")
+                         "hosts:\n  web:\n    - {name: web-1, address: 10.88.255.254}\n"
+                         f"  backup:\n    - {{name: backup-1, "
+                         f"address: {backup_address(small_sandbox)}}}\n")
     started = time.monotonic()
     result = preflight("--profile", small_sandbox["profile_file"], "--inventory", inventory,
                        "--timeout", "3")
@@ -169,10 +183,12 @@ def test_wrong_key_exits_3_naming_user_and_key(small_sandbox, tmp_path):
     from ssas_deploy.sandbox.keys import ensure_keypair
 
     other_key, _public, _created = ensure_keypair(tmp_path)
-    address = small_sandbox["sandbox"].hosts[0].address
+    address = web_host(small_sandbox).address
     inventory = tmp_path / "hosts.yaml"
     inventory.write_text(f"ssh: {{user: root, key_file: {other_key}}}\n"
-                         f"hosts:\n  web:\n    - {{name: web-1, address: {address}}}\n")
+                         f"hosts:\n  web:\n    - {{name: web-1, address: {address}}}\n"
+                         f"  backup:\n    - {{name: backup-1, "
+                         f"address: {backup_address(small_sandbox)}}}\n")
     result = preflight("--profile", small_sandbox["profile_file"], "--inventory", inventory)
     assert result.exit_code == 3, result.output
     assert "authentication failed for user root" in result.output

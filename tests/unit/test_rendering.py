@@ -84,7 +84,7 @@ def test_secrets_are_masked_and_flagged(rendered):
     assert secret_files
     for item in secret_files:
         assert MASK in item.content
-        assert item.spec.mode == "0640"
+        assert item.spec.mode in ("0640", "0600")
     for item in files:
         assert item.spec.mode[-1] == "0" or not item.spec.secret
 

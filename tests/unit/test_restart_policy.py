@@ -147,13 +147,21 @@ def test_every_unit_we_write_restarts_within_the_same_limits(rendered):
         assert restart_settings(unit) == restart_settings(dropin), where
 
 
-def test_oneshot_units_are_only_the_backup(rendered):
-    """Units left out of the restart check above are short jobs started by a timer."""
+def test_oneshot_units_are_only_the_backups(rendered):
+    """Units left out of the restart check above are short jobs started by a timer; a failed
+    backup is retried a bounded number of times (the backup host may be briefly down)."""
     _, files = rendered
+    oneshots = []
     for item in files:
         unit = parse_unit(item.content) if is_own_unit(item.spec.dest) else {}
         if unit and unit["Service"].get("Type") == ["oneshot"]:
-            assert item.spec.dest == f"{UNIT_DIR}ssas-pg-backup.service"
+            oneshots.append(item.spec.dest)
+            assert item.spec.template in ("backup/ssas-pgbackrest.service.j2",
+                                          "backup/ssas-restic-backup.service.j2")
+            assert unit["Service"]["Restart"] == ["on-failure"]
+            assert int(unit["Unit"]["StartLimitBurst"][0]) <= 5
+    assert f"{UNIT_DIR}ssas-pgbackrest-full-ssas.service" in oneshots
+    assert f"{UNIT_DIR}ssas-restic-backup.service" in oneshots
 
 
 def test_celery_workers_stop_warmly(rendered):

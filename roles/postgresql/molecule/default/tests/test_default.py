@@ -60,8 +60,6 @@ def test_listens_on_loopback_only(host):
     [
         ("/etc/postgresql/15/main/postgresql.conf", "postgresql/postgresql.conf.j2", "postgres", 0o644),
         ("/etc/postgresql/15/main/pg_hba.conf", "postgresql/pg_hba.conf.j2", "postgres", 0o640),
-        ("/etc/systemd/system/ssas-pg-backup.service", "postgresql/ssas-pg-backup.service.j2", "root", 0o644),
-        ("/etc/systemd/system/ssas-pg-backup.timer", "postgresql/ssas-pg-backup.timer.j2", "root", 0o644),
         ("/etc/systemd/system/postgresql@15-main.service.d/ssas-restart.conf", "systemd/ssas-restart.conf.j2", "root", 0o644),
     ],
 )
@@ -117,29 +115,6 @@ def test_pg_stat_statements_in_app_database(host, variables):
 def test_app_database_owned_by_app_role(host, variables):
     owner = psql(host, f"SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = '{variables['postgresql_database']}'")
     assert owner == variables["postgresql_user"]
-
-
-def test_backup_timer_enabled(host):
-    timer = host.service("ssas-pg-backup.timer")
-    assert timer.is_enabled
-    assert timer.is_running
-    directory = host.file("/var/backups/ssas")
-    assert directory.user == "postgres" and directory.mode == 0o700
-
-
-def test_backup_service_writes_a_restorable_dump(host, variables):
-    database = variables["postgresql_database"]
-    # An expired dump (older than the retention) must be deleted by the run.
-    host.check_output(f"runuser -u postgres -- touch -d '30 days ago' /var/backups/ssas/{database}-20000101T000000Z.dump")
-    host.check_output("systemctl start ssas-pg-backup.service")
-    dumps = host.check_output(f"ls /var/backups/ssas/ | grep -E '^{database}-.*\\.dump$'").split()
-    assert f"{database}-20000101T000000Z.dump" not in dumps
-    assert dumps, "no dump written"
-    latest = f"/var/backups/ssas/{sorted(dumps)[-1]}"
-    dump = host.file(latest)
-    assert dump.user == "postgres" and dump.mode == 0o600
-    toc = host.check_output(f"pg_restore --list {latest}")
-    assert "EXTENSION - pg_stat_statements" in toc
 
 
 def test_restart_dropin_is_live(host):
