@@ -42,7 +42,7 @@ def test_normalised_values_keep_none_apart_from_empty_and_types_apart():
     assert canonical_decimal(decimal.Decimal("-0.00")) == "0"
     paris = datetime.timezone(datetime.timedelta(hours=1))
     assert normalise(datetime.datetime(2026, 1, 1, 13, 0, tzinfo=paris)) == \
-        normalise(datetime.datetime(2026, 1, 1, 12, 0, tzinfo=datetime.timezone.utc))
+        normalise(datetime.datetime(2026, 1, 1, 12, 0, tzinfo=datetime.UTC))
     assert normalise({"b": 1, "a": [2]}) == normalise({"a": [2], "b": 1})
     assert normalise(b"\x00\xff") == {"b": "00ff"}
     assert normalise(memoryview(b"\x00\xff")) == {"b": "00ff"}
@@ -131,6 +131,15 @@ def test_truncated_or_foreign_streams_are_refused_and_change_nothing(school_data
     assert by_table(database_state()) == before
     with pytest.raises(CommandError, match="not empty"):
         call_command("import_tables", "--input", os.devnull)
+    with pytest.raises(CommandError, match="students_student"):
+        call_command("import_tables", "--check-empty")
+
+
+@pytest.mark.django_db
+def test_a_freshly_migrated_database_counts_as_empty():
+    output = io.StringIO()
+    call_command("import_tables", "--check-empty", stdout=output)
+    assert "is empty" in output.getvalue()
 
 
 postgresql_only = pytest.mark.skipif(

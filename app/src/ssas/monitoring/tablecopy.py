@@ -83,7 +83,7 @@ def encode(value):
         return str(value)
     if isinstance(value, datetime.datetime):
         if value.tzinfo is not None:
-            value = value.astimezone(datetime.timezone.utc)
+            value = value.astimezone(datetime.UTC)
         return value.isoformat()
     if isinstance(value, (datetime.date, datetime.time)):
         return value.isoformat()
@@ -163,7 +163,8 @@ def import_lines(lines: Iterable[str], alias: str = "default", replace: bool = F
                 raise CopyError(f"line 1: not an {FORMAT} export")
             with connection.cursor() as cursor:
                 for model in reversed(fk_order(list(known.values()))):
-                    cursor.execute(f"DELETE FROM {connection.ops.quote_name(model._meta.db_table)}")
+                    table = connection.ops.quote_name(model._meta.db_table)
+                    cursor.execute(f"DELETE FROM {table}")  # noqa: S608 (model metadata)
             with connection.constraint_checks_disabled():
                 _load_tables(lines, known, connection, counts, batch)
             connection.check_constraints(table_names=list(counts))
@@ -212,8 +213,11 @@ def _load_tables(lines, known, connection, counts, batch) -> None:
             raise CopyError(f"line {number}: {table} has other columns on the target "
                             f"({columns_of(model)} vs {columns}): another app version?")
         fields = [model._meta.get_field(_field_name(model, c)) for c in columns]
-        sql = (f"INSERT INTO {quote(table)} ({', '.join(quote(f.column) for f in fields)}) "
-               f"VALUES ({', '.join(['%s'] * len(fields))})")
+        # Identifiers come from the model's metadata (the header only selects a known
+        # table and must list exactly its columns), quoted by the backend.
+        names = ", ".join(quote(f.column) for f in fields)
+        marks = ", ".join(["%s"] * len(fields))
+        sql = f"INSERT INTO {quote(table)} ({names}) VALUES ({marks})"  # noqa: S608
         pending, count = [], 0
         with connection.cursor() as cursor:
             while True:

@@ -89,7 +89,7 @@ def normalise(value):
         return {"d": canonical_decimal(value)}
     if isinstance(value, datetime.datetime):
         if value.tzinfo is not None:
-            value = value.astimezone(datetime.timezone.utc)
+            value = value.astimezone(datetime.UTC)
         return {"dt": value.isoformat()}
     if isinstance(value, (datetime.date, datetime.time)):
         return {type(value).__name__: value.isoformat()}
@@ -163,14 +163,14 @@ def sequence_state(model, alias: str) -> tuple[int | None, int | None]:
     column = model._meta.pk.column
     quote = connection.ops.quote_name
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT MAX({quote(column)}) FROM {quote(table)}")
+        cursor.execute(f"SELECT MAX({quote(column)}) FROM {quote(table)}")  # noqa: S608 (model metadata)
         max_id = cursor.fetchone()[0]
         if connection.vendor == "postgresql":
             cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [table, column])
             sequence = cursor.fetchone()[0]
             if sequence is None:
                 return max_id, None
-            cursor.execute(f"SELECT last_value, is_called FROM {sequence}")
+            cursor.execute(f"SELECT last_value, is_called FROM {sequence}")  # noqa: S608 (model metadata)
             last_value, is_called = cursor.fetchone()
             return max_id, last_value + 1 if is_called else last_value
         if connection.vendor == "sqlite":

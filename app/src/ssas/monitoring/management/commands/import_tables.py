@@ -1,6 +1,7 @@
 """`import_tables`: load an `export_tables` stream, all or nothing.
 
     ssas-manage import_tables [--database ALIAS] [--input FILE] [--replace]   # default: stdin
+    ssas-manage import_tables --check-empty    # exit 1 when the database holds data
 
 Refuses a database that already holds data (beyond what `migrate` creates) unless
 `--replace`; runs in one transaction; resets sequences past the largest ids. Exit 1
@@ -13,7 +14,7 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DEFAULT_DB_ALIAS
 
-from ssas.monitoring.tablecopy import CopyError, import_lines
+from ssas.monitoring.tablecopy import CopyError, import_lines, occupied_tables
 
 
 class Command(BaseCommand):
@@ -24,8 +25,18 @@ class Command(BaseCommand):
         parser.add_argument("--input", default="-", help="File to read (default: stdin).")
         parser.add_argument("--replace", action="store_true",
                             help="Replace the data of a database that is not empty.")
+        parser.add_argument("--check-empty", action="store_true",
+                            help="Only check that the database may be imported into "
+                                 "(no data beyond what migrate creates); reads no input.")
 
     def handle(self, *args, **options):
+        if options["check_empty"]:
+            occupied = occupied_tables(options["database"])
+            if occupied:
+                listed = ", ".join(f"{t} ({n} rows)" for t, n in sorted(occupied.items()))
+                raise CommandError(f"database '{options['database']}' is not empty: {listed}")
+            self.stdout.write(f"database '{options['database']}' is empty.")
+            return
         try:
             if options["input"] == "-":
                 stream = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8")
