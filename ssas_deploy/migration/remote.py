@@ -1,0 +1,151 @@
+"""Commands on a deployment's hosts for a migration, over the CLI's own SSH (ssas_deploy.ssh).
+
+- `manage`: `ssas-env ssas-manage ARGS` on a host (the app's environment, as its user),
+  output returned; a non-zero exit raises RemoteError naming the host and command.
+- `stream_copy`: `export_tables` on one host piped into `import_tables` on another through
+  the control node, chunk by chunk in memory (nothing written to the control node's disk).
+- `app_units` / `set_units`: stop or start the app's gunicorn and Celery units.
+"""
+
+import shlex
+import threading
+import time
+from dataclasses import dataclass
+
+from ssas_deploy.errors import OperationFailedError
+from ssas_deploy.ssh import SshError, as_root, connect
+from ssas_deploy.topology import Host
+
+CONNECT_TIMEOUT_S = 10.0
+CHUNK_BYTES = 256 * 1024
+MANAGE = "ssas-env ssas-manage"
+
+
+class RemoteError(OperationFailedError):
+    """A command on a host failed; the message names host, command and its last output."""
+
+
+@dataclass(frozen=True)
+class CopyResult:
+    """What `stream_copy` moved: bytes through the control node, seconds, import's summary."""
+
+    bytes: int
+    seconds: float
+    summary: str
+
+
+def _client(host: Host):
+    try:
+        return connect(host, CONNECT_TIMEOUT_S)
+    except SshError as exc:
+        raise RemoteError(str(exc)) from None
+
+
+def run_on(host: Host, command: str, timeout: float = 1800) -> str:
+    """Run `command` as root on `host`; its stdout (text). RemoteError on failure."""
+    client = _client(host)
+    try:
+        _stdin, stdout, stderr = client.exec_command(as_root(host, command), timeout=timeout)
+        output = stdout.read()
+        errors = stderr.read().decode(errors="replace")
+        code = stdout.channel.recv_exit_status()
+    except (OSError, EOFError) as exc:
+        raise RemoteError(f"{host.name}: `{_short(command)}` lost its connection: "
+                          f"{exc or type(exc).__name__}") from None
+    finally:
+        client.close()
+    if code != 0:
+        raise RemoteError(f"{host.name}: `{_short(command)}` exited {code}: "
+                          f"{_tail(errors)}")
+    return output.decode(errors="replace")
+
+
+def manage(host: Host, *args: str, timeout: float = 1800) -> str:
+    """`ssas-manage ARGS` in the app's environment on `host`; its stdout."""
+    return run_on(host, f"{MANAGE} {shlex.join(args)}", timeout)
+
+
+def set_units(host: Host, units: list[str], action: str) -> None:
+    """`systemctl ACTION UNITS` on `host` (action: start or stop); RemoteError on failure."""
+    if units:
+        run_on(host, f"systemctl {action} {' '.join(shlex.quote(u) for u in units)}", 300)
+
+
+def stream_copy(source: Host, target: Host, timeout: float = 7200) -> CopyResult:
+    """Pipe `export_tables` on `source` into `import_tables` on `target`.
+
+    The data passes through this process in CHUNK_BYTES pieces; it is never written to
+    disk here. The import is one transaction: if either side fails, the target keeps
+    nothing. Raises RemoteError naming the side that failed and its last stderr lines.
+    """
+    started = time.monotonic()
+    source_client, target_client = _client(source), _client(target)
+    try:
+        exporter = source_client.get_transport().open_session()
+        importer = target_client.get_transport().open_session()
+        for channel in (exporter, importer):
+            channel.settimeout(timeout)
+        exporter.exec_command(as_root(source, f"{MANAGE} export_tables"))
+        importer.exec_command(as_root(target, f"{MANAGE} import_tables"))
+        import_out, import_err, export_err = bytearray(), bytearray(), bytearray()
+        drains = [threading.Thread(target=_drain, args=(importer.recv, import_out), daemon=True),
+                  threading.Thread(target=_drain, args=(importer.recv_stderr, import_err),
+                                   daemon=True),
+                  threading.Thread(target=_drain, args=(exporter.recv_stderr, export_err),
+                                   daemon=True)]
+        for thread in drains:
+            thread.start()
+        moved = 0
+        try:
+            while True:
+                chunk = exporter.recv(CHUNK_BYTES)
+                if not chunk:
+                    break
+                importer.sendall(chunk)
+                moved += len(chunk)
+        except OSError as exc:
+            if importer.exit_status_ready():
+                pass  # the importer stopped early: its own message says why (below)
+            else:
+                raise RemoteError(f"copy {source.name} -> {target.name} broke after "
+                                  f"{moved} bytes: {exc or type(exc).__name__}") from None
+        export_code = exporter.recv_exit_status()
+        importer.shutdown_write()
+        import_code = importer.recv_exit_status()
+        for thread in drains:
+            thread.join(60)
+    except (OSError, EOFError) as exc:
+        raise RemoteError(f"copy {source.name} -> {target.name} failed: "
+                          f"{exc or type(exc).__name__}") from None
+    finally:
+        source_client.close()
+        target_client.close()
+    if export_code != 0:
+        raise RemoteError(f"{source.name}: export_tables exited {export_code}: "
+                          f"{_tail(export_err.decode(errors='replace'))} (the target's "
+                          "import was rolled back)")
+    if import_code != 0:
+        raise RemoteError(f"{target.name}: import_tables exited {import_code}: "
+                          f"{_tail(import_err.decode(errors='replace'))} (nothing imported)")
+    return CopyResult(moved, time.monotonic() - started,
+                      import_out.decode(errors="replace").strip())
+
+
+def _drain(read, into: bytearray) -> None:
+    try:
+        while True:
+            data = read(65536)
+            if not data:
+                return
+            into.extend(data)
+    except OSError:
+        return
+
+
+def _tail(text: str, lines: int = 5) -> str:
+    kept = [line for line in text.strip().splitlines() if line.strip()][-lines:]
+    return " | ".join(kept)[-800:] or "(no message)"
+
+
+def _short(command: str) -> str:
+    return command if len(command) < 120 else command[:117] + "..."
