@@ -161,6 +161,7 @@ def _move(source, target, sample: int, started: float) -> int:
         copy = remote.stream_copy(source_web, target_web)
         err().print(f"      {copy.summary} {copy.bytes / 1e6:.1f} MB in {copy.seconds:.1f} s",
                     markup=False, highlight=False)
+        media_problems = _copy_media(source_web, _app_hosts(target))
         _step(5, "verify every table on both sides (counts, checksums, sequences)")
         checks = compare_tables(_json(remote.manage(source_web, "table_checksums", "--json"),
                                       source_web),
@@ -168,7 +169,9 @@ def _move(source, target, sample: int, started: float) -> int:
                                       target_web))
         out().print(checks_table(checks))
         out().print(summary(checks), markup=False, highlight=False)
-        if not all(c.ok for c in checks):
+        for problem in media_problems:
+            display_error(problem)
+        if not all(c.ok for c in checks) or media_problems:
             display_error("migration failed verification: the target differs from the source "
                           "(the target's app stays stopped)")
             _how_to_restart(source)
@@ -206,6 +209,24 @@ def _move(source, target, sample: int, started: float) -> int:
                 "start them again:", markup=False, highlight=False)
     _restart_commands(source)
     return EXIT_OK
+
+
+def _copy_media(source_web, target_hosts) -> list[str]:
+    """Copy the media directory to every target app host; the differences found (empty
+    when every file arrived byte-identical)."""
+    from ssas_deploy.context.paths import MEDIA_ROOT
+    from ssas_deploy.migration import remote
+    from ssas_deploy.migration.verify import compare_files
+
+    expected = remote.file_digests(source_web, MEDIA_ROOT)
+    problems = []
+    for host in target_hosts:
+        copied = remote.media_copy(source_web, host, MEDIA_ROOT)
+        problems += [f"{host.name}: {MEDIA_ROOT}/{p}" for p in
+                     compare_files(expected, remote.file_digests(host, MEDIA_ROOT))]
+        err().print(f"      media files -> {host.name}: {len(expected)} file(s), "
+                    f"{copied.bytes / 1e6:.1f} MB", markup=False, highlight=False)
+    return problems
 
 
 def _json(text: str, host) -> dict:

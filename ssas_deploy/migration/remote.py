@@ -3,7 +3,8 @@
 - `manage`: `ssas-env ssas-manage ARGS` on a host (the app's environment, as its user),
   output returned; a non-zero exit raises RemoteError naming the host and command.
 - `stream_copy`: `export_tables` on one host piped into `import_tables` on another through
-  the control node, chunk by chunk in memory (nothing written to the control node's disk).
+  the control node, chunk by chunk in memory (nothing written to the control node's disk);
+  `media_copy` and `file_digests` do the same for the media directory (tar, sha256sum).
 - `app_units` / `set_units`: stop or start the app's gunicorn and Celery units.
 """
 
@@ -78,6 +79,35 @@ def stream_copy(source: Host, target: Host, timeout: float = 7200) -> CopyResult
     disk here. The import is one transaction: if either side fails, the target keeps
     nothing. Raises RemoteError naming the side that failed and its last stderr lines.
     """
+    return pipe(source, f"{MANAGE} export_tables", target, f"{MANAGE} import_tables", timeout)
+
+
+def media_copy(source: Host, target: Host, directory: str, timeout: float = 7200) -> CopyResult:
+    """Copy the files under `directory` from `source` to the same place on `target` (tar
+    through this process, owners and modes kept). A missing source directory is empty."""
+    quoted = shlex.quote(directory)
+    return pipe(source, f"if [ -d {quoted} ]; then tar -C {quoted} -cf - .; "
+                        "else tar -cf - -T /dev/null; fi",
+                target, f"mkdir -p {quoted} && tar -C {quoted} -xpf -", timeout)
+
+
+def file_digests(host: Host, directory: str) -> dict[str, str]:
+    """relative path -> sha256 of every file under `directory` on `host` ({} if absent)."""
+    quoted = shlex.quote(directory)
+    text = run_on(host, f"[ -d {quoted} ] || exit 0; cd {quoted} && "
+                        "find . -type f -print0 | sort -z | xargs -0 -r sha256sum", 1800)
+    digests = {}
+    for line in text.splitlines():
+        digest, _, path = line.partition("  ")
+        if path:
+            digests[path] = digest
+    return digests
+
+
+def pipe(source: Host, source_command: str, target: Host, target_command: str,
+         timeout: float = 7200) -> CopyResult:
+    """stdout of `source_command` (root on `source`) into the stdin of `target_command`
+    (root on `target`), through this process in memory. RemoteError when either fails."""
     started = time.monotonic()
     source_client, target_client = _client(source), _client(target)
     try:
@@ -85,8 +115,8 @@ def stream_copy(source: Host, target: Host, timeout: float = 7200) -> CopyResult
         importer = target_client.get_transport().open_session()
         for channel in (exporter, importer):
             channel.settimeout(timeout)
-        exporter.exec_command(as_root(source, f"{MANAGE} export_tables"))
-        importer.exec_command(as_root(target, f"{MANAGE} import_tables"))
+        exporter.exec_command(as_root(source, source_command))
+        importer.exec_command(as_root(target, target_command))
         import_out, import_err, export_err = bytearray(), bytearray(), bytearray()
         drains = [threading.Thread(target=_drain, args=(importer.recv, import_out), daemon=True),
                   threading.Thread(target=_drain, args=(importer.recv_stderr, import_err),
@@ -121,12 +151,11 @@ def stream_copy(source: Host, target: Host, timeout: float = 7200) -> CopyResult
         source_client.close()
         target_client.close()
     if export_code != 0:
-        raise RemoteError(f"{source.name}: export_tables exited {export_code}: "
-                          f"{_tail(export_err.decode(errors='replace'))} (the target's "
-                          "import was rolled back)")
+        raise RemoteError(f"{source.name}: `{_short(source_command)}` exited {export_code}: "
+                          f"{_tail(export_err.decode(errors='replace'))}")
     if import_code != 0:
-        raise RemoteError(f"{target.name}: import_tables exited {import_code}: "
-                          f"{_tail(import_err.decode(errors='replace'))} (nothing imported)")
+        raise RemoteError(f"{target.name}: `{_short(target_command)}` exited {import_code}: "
+                          f"{_tail(import_err.decode(errors='replace'))}")
     return CopyResult(moved, time.monotonic() - started,
                       import_out.decode(errors="replace").strip())
 

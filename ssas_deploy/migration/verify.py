@@ -62,6 +62,12 @@ def compare_answers(source: dict, target: dict) -> list[str]:
                   if source.get(path) != target.get(path))
 
 
+def compare_files(source: dict[str, str], target: dict[str, str]) -> list[str]:
+    """Relative paths missing, extra or with other content on the target (sorted)."""
+    return sorted(path for path in source.keys() | target.keys()
+                  if source.get(path) != target.get(path))
+
+
 def summary(checks: list[TableCheck]) -> str:
     """One line: 'N tables, R rows: all equal' or what differs."""
     bad = [c.table for c in checks if not c.ok]

@@ -9,6 +9,8 @@ PostgreSQL), sequences past the ids, and the same HTTPS answers for a sample of 
 import json
 import time
 
+from ssas_deploy.context.paths import MEDIA_ROOT
+from ssas_deploy.migration.remote import file_digests, run_on
 from ssas_deploy.profiles.models import Role
 
 from .checks import seed_and_check_service
@@ -38,6 +40,13 @@ def test_small_on_sqlite_moves_to_medium_on_postgresql(make_sandbox, medium_bare
     ids = [s["id"] for s in page["results"]][::17][:6]
     before = _sample(source, ids)
     assert all(status == 200 for status, _ in before.values()), before
+    # A generated report's file stands for the school's media files.
+    source_host = source.deployment.topology.first(Role.web)
+    run_on(source_host, f"mkdir -p {MEDIA_ROOT}/reports && head -c 300000 /dev/urandom > "
+                        f"{MEDIA_ROOT}/reports/r-1.pdf && chown -R --reference={MEDIA_ROOT} "
+                        f"{MEDIA_ROOT}/reports")
+    media = file_digests(source_host, MEDIA_ROOT)
+    assert "./reports/r-1.pdf" in media
 
     target_profile, target_inventory = medium_bare
     started = time.monotonic()
@@ -61,6 +70,7 @@ def test_small_on_sqlite_moves_to_medium_on_postgresql(make_sandbox, medium_bare
     rows = {t["table"]: t["rows"] for t in right["tables"]}
     assert rows["students_student"] == STUDENTS
     assert all(t["sequence_ok"] for t in right["tables"] if t["auto_pk"]), right
+    assert file_digests(target.deployment.topology.first(Role.web), MEDIA_ROOT) == media
 
     # The same answers over HTTPS through the new load balancer (the API token moved too).
     target.token = source.token

@@ -81,3 +81,11 @@ def test_shared_addresses_are_found():
         def __init__(self, address):
             self.address = address
     assert overlapping_addresses([H("10.0.0.1"), H("10.0.0.2")], [H("10.0.0.2")]) == ["10.0.0.2"]
+
+
+def test_media_files_differ_by_path():
+    from ssas_deploy.migration.verify import compare_files
+
+    assert compare_files({"./a": "1"}, {"./a": "1"}) == []
+    assert compare_files({"./a": "1", "./b": "2"}, {"./a": "9", "./c": "3"}) == \
+        ["./a", "./b", "./c"]
