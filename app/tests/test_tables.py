@@ -203,7 +203,8 @@ def test_sqlite_to_postgresql_copy_gives_equal_checksums(tmp_path):
 
 
 @pytest.mark.django_db
-def test_api_sample_is_read_only_and_stable(trained):
+def test_api_sample_is_read_only_and_stable(trained, settings):
+    settings.ALLOWED_HOSTS = ["ssas.school.example"]  # as in production: not the sample's
     before = by_table(database_state())
     first, second = io.StringIO(), io.StringIO()
     call_command("api_sample", "--students", "3", stdout=first)

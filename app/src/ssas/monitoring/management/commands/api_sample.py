@@ -15,12 +15,16 @@ import json
 
 from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand
+from django.test.utils import override_settings
 from django.urls import resolve
 from rest_framework.test import APIRequestFactory, force_authenticate
 
 from ssas.students.models import Student
 
 ACTIONS = ("", "scores/", "careers/", "peers/", "prediction/")
+# Links in the answers (pagination) name this host, so they are the same for every
+# deployment whatever its server name.
+SAMPLE_HOST = "api-sample.invalid"
 
 
 def sample_paths(students: int) -> list[str]:
@@ -37,7 +41,7 @@ def sample_paths(students: int) -> list[str]:
 
 def answer(path: str) -> dict:
     """{"status": HTTP status, "sha256": digest of the canonical JSON body} for one GET."""
-    request = APIRequestFactory().get(path, HTTP_HOST="localhost")
+    request = APIRequestFactory().get(path, HTTP_HOST=SAMPLE_HOST)
     reader = User(username="api-sample", is_superuser=True, is_staff=True, is_active=True)
     force_authenticate(request, user=reader)
     match = resolve(path.split("?")[0])
@@ -59,5 +63,6 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="(always JSON; for symmetry)")
 
     def handle(self, *args, **options):
-        result = {path: answer(path) for path in sample_paths(options["students"])}
+        with override_settings(ALLOWED_HOSTS=[SAMPLE_HOST]):
+            result = {path: answer(path) for path in sample_paths(options["students"])}
         self.stdout.write(json.dumps(result, indent=1, sort_keys=True))
