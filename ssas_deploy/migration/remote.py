@@ -125,7 +125,7 @@ def pipe(source: Host, source_command: str, target: Host, target_command: str,
                                    daemon=True)]
         for thread in drains:
             thread.start()
-        moved = 0
+        moved, importer_stopped = 0, False
         try:
             while True:
                 chunk = exporter.recv(CHUNK_BYTES)
@@ -134,12 +134,15 @@ def pipe(source: Host, source_command: str, target: Host, target_command: str,
                 importer.sendall(chunk)
                 moved += len(chunk)
         except OSError as exc:
-            if importer.exit_status_ready():
-                pass  # the importer stopped early: its own message says why (below)
-            else:
+            if not importer.exit_status_ready():
                 raise RemoteError(f"copy {source.name} -> {target.name} broke after "
                                   f"{moved} bytes: {exc or type(exc).__name__}") from None
-        export_code = exporter.recv_exit_status()
+            importer_stopped = True  # it failed early: its own message says why (below)
+        if importer_stopped:
+            exporter.close()  # nobody reads its output any more: do not wait for it
+            export_code = 0
+        else:
+            export_code = exporter.recv_exit_status()
         importer.shutdown_write()
         import_code = importer.recv_exit_status()
         for thread in drains:
