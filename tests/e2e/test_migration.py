@@ -56,8 +56,10 @@ def test_small_on_sqlite_moves_to_medium_on_postgresql(make_sandbox, medium_bare
                 "--to-profile", str(target_profile), "--inventory", str(target_inventory),
                 "--yes", "--force", check=False)
     elapsed = time.monotonic() - started
+    steps = "\n".join(line for line in moved.stderr.splitlines()
+                      if line.startswith(("[", "      ")))
     print(f"\nmigration small/SQLite -> medium/PostgreSQL ({STUDENTS} students, medium "
-          f"applied from a bare host): {elapsed:.0f} s\n{moved.stdout[-6000:]}")
+          f"applied from a bare host): {elapsed:.0f} s\n{steps}\n{moved.stdout[-6000:]}")
     assert moved.returncode == 0, moved.stdout[-4000:] + moved.stderr[-4000:]
     assert "every count, checksum and sequence equal" in moved.stdout
     assert "API answers for the sampled students: equal" in moved.stdout
