@@ -99,12 +99,14 @@ def encode(value):
 def export_lines(alias: str = "default", chunk: int = CHUNK_ROWS) -> Iterator[str]:
     """The export of every app table on `alias`, line by line (each ends with \\n).
 
-    Reads in one transaction (REPEATABLE READ on PostgreSQL) so the copy is consistent.
+    Reads in one transaction (REPEATABLE READ on PostgreSQL when it starts the
+    transaction) so the copy is consistent.
     """
     connection = connections[alias]
     ordered = fk_order(app_models(alias))
+    outermost = not connection.in_atomic_block  # else the caller's transaction decides
     with transaction.atomic(using=alias):
-        if connection.vendor == "postgresql":
+        if connection.vendor == "postgresql" and outermost:
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         yield _line({"format": FORMAT, "vendor": connection.vendor, "tables": len(ordered)})
