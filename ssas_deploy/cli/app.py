@@ -5,6 +5,7 @@ import typer
 from ssas_deploy.cli import (
     apply_cmd,
     backup_cmd,
+    migrate_cmd,
     plan_cmd,
     preflight_cmd,
     profiles_cmd,
@@ -30,6 +31,7 @@ app.command("preflight")(preflight_cmd.preflight)
 app.command("apply")(apply_cmd.apply)
 app.command("status")(release_cmd.status)
 app.command("rollback")(release_cmd.rollback)
+app.command("migrate")(migrate_cmd.migrate)
 app.command("render")(render_cmd.render)
 app.command("plan")(plan_cmd.plan)
 app.command("hostvars", hidden=False)(render_cmd.hostvars)

@@ -138,3 +138,40 @@ def test_hostvars_prints_json_for_one_host():
     assert data["gunicorn_bind"] == "127.0.0.1:8000"
     bad = invoke("hostvars", "--profile", "small", "--host", "db-9")
     assert bad.exit_code == 2
+
+
+def _inventory(path, address):
+    path.write_text("ssh: {user: root}\nhosts:\n  web:\n"
+                    f"    - {{name: web-1, address: {address}}}\n")
+    return path
+
+
+def test_migrate_to_fewer_database_capabilities_exits_2_touching_nothing(tmp_path):
+    sqlite = tmp_path / "sqlite.yaml"
+    sqlite.write_text("name: s\nextends: small\ndatabase: {engine: sqlite}\n")
+    source = _inventory(tmp_path / "old.yaml", "192.0.2.10")
+    target = _inventory(tmp_path / "new.yaml", "192.0.2.20")
+    result = invoke("migrate", "--from-profile", "medium", "--from-inventory", str(source),
+                    "--to-profile", str(sqlite), "--inventory", str(target), "--yes")
+    assert result.exit_code == 2, result.output
+    assert f"{sqlite}: database.engine: the target uses sqlite" in result.output
+    assert "Traceback" not in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new.yaml", "old.yaml", "sqlite.yaml"]
+
+
+def test_migrate_onto_the_source_hosts_exits_2(tmp_path):
+    source = _inventory(tmp_path / "old.yaml", "192.0.2.10")
+    target = _inventory(tmp_path / "new.yaml", "192.0.2.10")
+    result = invoke("migrate", "--from-profile", "small", "--from-inventory", str(source),
+                    "--to-profile", "medium", "--inventory", str(target), "--yes")
+    assert result.exit_code == 2, result.output
+    assert "192.0.2.10 are also in" in result.output
+
+
+def test_migrate_without_yes_and_without_a_terminal_exits_2(tmp_path):
+    source = _inventory(tmp_path / "old.yaml", "192.0.2.10")
+    target = _inventory(tmp_path / "new.yaml", "192.0.2.20")
+    result = invoke("migrate", "--from-profile", "small", "--from-inventory", str(source),
+                    "--to-profile", "medium", "--inventory", str(target))
+    assert result.exit_code == 2, result.output
+    assert "pass --yes" in result.output

@@ -20,7 +20,8 @@ VAULT_PASSWORD = secrets.token_urlsafe(24)
 
 # Day-2 suites (rollout under load, self-healing, interrupts): run with SSAS_E2E_DAY2=1, which
 # scripts/test.sh sets unless told otherwise (SSAS_E2E_DAY2=0 for a shorter run).
-DAY2_FILES = ("test_rollout.py", "test_self_healing.py", "test_small_interrupts.py")
+DAY2_FILES = ("test_rollout.py", "test_self_healing.py", "test_small_interrupts.py",
+              "test_migration.py")
 
 
 def pytest_collection_modifyitems(config, items):
@@ -91,3 +92,9 @@ def large(make_sandbox):
     profile, inventory = make_sandbox("large", "hosts:\n  web: {count: 2}\n")
     cli("apply", "--profile", str(profile), "--inventory", str(inventory), "--force")
     return profile, inventory
+
+
+@pytest.fixture(scope="session")
+def medium_bare(make_sandbox):
+    """One medium-tier sandbox host, NOT applied (a migration applies it: test_migration)."""
+    return make_sandbox("medium")
