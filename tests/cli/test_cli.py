@@ -142,7 +142,8 @@ def test_hostvars_prints_json_for_one_host():
 
 def _inventory(path, address):
     path.write_text("ssh: {user: root}\nhosts:\n  web:\n"
-                    f"    - {{name: web-1, address: {address}}}\n")
+                    f"    - {{name: web-1, address: {address}}}\n"
+                    f"  backup:\n    - {{name: backup-1, address: {address}1}}\n")
     return path
 
 
@@ -165,7 +166,7 @@ def test_migrate_onto_the_source_hosts_exits_2(tmp_path):
     result = invoke("migrate", "--from-profile", "small", "--from-inventory", str(source),
                     "--to-profile", "medium", "--inventory", str(target), "--yes")
     assert result.exit_code == 2, result.output
-    assert "192.0.2.10 are also in" in result.output
+    assert "address(es) 192.0.2.10, 192.0.2.101 are also in" in result.output
 
 
 def test_migrate_without_yes_and_without_a_terminal_exits_2(tmp_path):

@@ -14,7 +14,8 @@ runner = CliRunner()
 
 def _inventory(path, address):
     path.write_text("ssh: {user: root}\nhosts:\n  web:\n"
-                    f"    - {{name: web-1, address: {address}}}\n")
+                    f"    - {{name: web-1, address: {address}}}\n"
+                    f"  backup:\n    - {{name: backup-1, address: {address}1}}\n")
     return path
 
 
