@@ -18,10 +18,11 @@ from ..sandbox.conftest import _missing_prerequisite
 VAULT_PASSWORD = secrets.token_urlsafe(24)
 
 
-# Day-2 suites (rollout under load, self-healing, interrupts): run with SSAS_E2E_DAY2=1, which
-# scripts/test.sh sets unless told otherwise (SSAS_E2E_DAY2=0 for a shorter run).
+# Day-2 suites (rollout and scale-out under load, self-healing, interrupts, migration): run
+# with SSAS_E2E_DAY2=1, which scripts/test.sh sets unless told otherwise (SSAS_E2E_DAY2=0
+# for a shorter run).
 DAY2_FILES = ("test_rollout.py", "test_self_healing.py", "test_small_interrupts.py",
-              "test_migration.py")
+              "test_migration.py", "test_scale_out.py")
 
 
 def pytest_collection_modifyitems(config, items):
