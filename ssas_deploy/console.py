@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from ssas_deploy.errors import InvalidInputError, SsasDeployError
+from ssas_deploy.errors import InvalidInputError, SsasDeployError, shown_problems
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -58,8 +58,8 @@ def reporting() -> Iterator[None]:
     try:
         yield
     except InvalidInputError as exc:
-        for problem in exc.problems:
-            display_error(str(problem))
+        for line in shown_problems(exc.problems):
+            display_error(line)
         raise typer.Exit(exc.exit_code) from None
     except SsasDeployError as exc:
         display_error(str(exc))

@@ -43,7 +43,19 @@ class InvalidInputError(SsasDeployError):
 
     def __init__(self, problems: list[Problem]):
         self.problems = problems
-        super().__init__("\n".join(str(p) for p in problems))
+        super().__init__("\n".join(shown_problems(problems)))
+
+
+MAX_SHOWN_PROBLEMS = 20
+
+
+def shown_problems(problems: list[Problem]) -> list[str]:
+    """The first MAX_SHOWN_PROBLEMS problems as lines, then one line counting the rest."""
+    lines = [str(p) for p in problems[:MAX_SHOWN_PROBLEMS]]
+    if len(problems) > MAX_SHOWN_PROBLEMS:
+        lines.append(f"... and {len(problems) - MAX_SHOWN_PROBLEMS} more problem(s) "
+                     "not shown; fix these first")
+    return lines
 
 
 class OperationFailedError(SsasDeployError):

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from ssas_deploy.console import display_error, display_warning, out, print_raw, reporting
-from ssas_deploy.errors import EXIT_INVALID_INPUT, InvalidInputError
+from ssas_deploy.errors import EXIT_INVALID_INPUT, InvalidInputError, shown_problems
 
 app = typer.Typer(help="List, show, validate sizing profiles and print their JSON Schema.",
                   no_args_is_help=True)
@@ -54,8 +54,8 @@ def validate(files: Annotated[list[Path], typer.Argument(help="Profile files.")]
             _profile, warnings = load_profile_with_warnings(str(file))
         except InvalidInputError as exc:
             failed = True
-            for problem in exc.problems:
-                display_error(str(problem))
+            for line in shown_problems(exc.problems):
+                display_error(line)
             continue
         for warning in warnings:
             display_warning(str(warning))

@@ -1,0 +1,79 @@
+"""Hostile or broken profile and inventory files: a clear message and exit 2, quickly.
+
+The time bounds are generous guards against an unbounded parse (a YAML alias bomb took
+over 60 s before the bound), not benchmarks.
+"""
+
+import time
+
+from typer.testing import CliRunner
+
+from ssas_deploy.cli.app import app
+from ssas_deploy.profiles.yaml_source import MAX_FILE_BYTES
+
+runner = CliRunner()
+
+
+def validate(path):
+    start = time.monotonic()
+    result = runner.invoke(app, ["profiles", "validate", str(path)])
+    return result, time.monotonic() - start
+
+
+def test_a_profile_that_is_not_utf8_names_the_file_line_and_byte(tmp_path):
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes("name: x\nextends: small\nschool: École\n".encode("latin-1"))
+    result, _ = validate(path)
+    assert result.exit_code == 2, result.output
+    offset = len(b"name: x\nextends: small\nschool: ")
+    assert f"{path}:3: not UTF-8: byte 0xc9 at byte offset {offset}" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_yaml_alias_bomb_is_refused_within_a_second(tmp_path):
+    lines = ["name: x", "extends: small", "a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 10)]
+    path = tmp_path / "bomb.yaml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result, seconds = validate(path)
+    assert result.exit_code == 2, result.output
+    assert "more than 100,000 values (YAML aliases expand to too much)" in result.output
+    assert seconds < 5, seconds
+
+
+def test_a_file_over_the_size_bound_is_refused_before_parsing(tmp_path):
+    path = tmp_path / "huge.yaml"
+    path.write_text("name: x\nextends: small\n" + "# padding\n" * (MAX_FILE_BYTES // 10),
+                    encoding="utf-8")
+    result, seconds = validate(path)
+    assert result.exit_code == 2, result.output
+    assert f"{path}: file is {path.stat().st_size:,} bytes" in result.output
+    assert seconds < 5, seconds
+
+
+def test_deep_nesting_is_refused_without_a_traceback(tmp_path):
+    path = tmp_path / "deep.yaml"
+    path.write_text("name: x\nextends: small\nx: " + "[" * 5000 + "]" * 5000 + "\n",
+                    encoding="utf-8")
+    result, _ = validate(path)
+    assert result.exit_code == 2, result.output
+    assert "nested" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_at_most_twenty_problems_are_printed_then_a_count(tmp_path):
+    path = tmp_path / "many.yaml"
+    keys = "".join(f"  k{i}: 1\n  k{i}: 2\n" for i in range(30))
+    path.write_text(f"name: x\nextends: small\nx:\n{keys}", encoding="utf-8")
+    result, _ = validate(path)
+    assert result.exit_code == 2, result.output
+    assert result.output.count("duplicate key") == 20, result.output
+    assert "... and 10 more problem(s) not shown" in result.output
+
+
+def test_a_hostile_inventory_is_refused_like_a_profile(tmp_path):
+    path = tmp_path / "hosts.yaml"
+    path.write_bytes(b"ssh: {user: root}\nhosts:\n  web:\n    - {name: web-1, address: \xff}\n")
+    result = runner.invoke(app, ["plan", "--profile", "small", "--inventory", str(path)])
+    assert result.exit_code == 2, result.output
+    assert f"{path}:4: not UTF-8: byte 0xff" in result.output
