@@ -13,7 +13,7 @@ done_step() { printf 'timing: %-28s %4ss\n' "$1" "$(($(date +%s) - step_start))"
 
 # The daemons whose own checkers validate rendered configs, plus what the app tests start
 # (pgbackrest and restic: the backup units name their binaries).
-packages=(nginx postgresql postgresql-contrib redis-server ssl-cert nftables systemd openssl
+packages=(nginx libnginx-mod-http-headers-more-filter postgresql postgresql-contrib redis-server ssl-cert nftables systemd openssl
           python3-venv util-linux pgbackrest restic)
 
 step "system packages"

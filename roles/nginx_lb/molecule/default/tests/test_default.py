@@ -24,14 +24,18 @@ CANDIDATES = "/var/lib/ssas-nginx/candidate"
 CONFIGS = ["/etc/nginx/nginx.conf", "/etc/nginx/conf.d/ssas.conf", "/etc/nginx/ssas_proxy_params"]
 DROPIN = "/etc/systemd/system/nginx.service.d/ssas-restart.conf"
 SECURITY_HEADERS = {
-    "strict-transport-security": "max-age=63072000; includeSubDomains",
+    "strict-transport-security": "max-age=63072000; includeSubDomains; preload",
     "x-content-type-options": "nosniff",
     "x-frame-options": "DENY",
     "referrer-policy": "same-origin",
     "cross-origin-opener-policy": "same-origin",
+    "cross-origin-resource-policy": "same-origin",
+    "permissions-policy": (
+        "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
+    ),
     "content-security-policy": (
         "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-        "frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+        "object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
     ),
 }
 BACKEND_HEALTH = '{"backend": "molecule", "status": "ok"}'
@@ -181,7 +185,7 @@ def test_security_headers_exactly_once(host, url):
     for name, value in SECURITY_HEADERS.items():
         assert headers.get(name) == [value], (name, headers)
     assert "x-xss-protection" not in headers
-    assert "server" not in headers or headers["server"] == ["nginx"]  # server_tokens off
+    assert "server" not in headers  # headers-more drops it
 
 
 def test_static_files_from_archive(host):
@@ -285,3 +289,18 @@ def test_restarts_after_kill_9(host):
     """
     kill_9_and_wait_for_restart(host, "nginx.service")
     assert curl(host, "-k https://127.0.0.1/health/").stdout == BACKEND_HEALTH
+
+
+def test_tls_curves_are_mozilla_intermediate_only(host):
+    connect = "openssl s_client -connect 127.0.0.1:443 -servername ssas.school.internal -tls1_2"
+    for curve in ("X25519", "prime256v1", "secp384r1"):
+        assert host.run(f"{connect} -curves {curve} < /dev/null").rc == 0, curve
+    refused = host.run(f"{connect} -curves secp521r1 < /dev/null")
+    assert refused.rc != 0, refused.stdout
+
+
+def test_self_signed_certificate_is_valid_at_most_366_days(host, hostvars):
+    # -checkend N: exit 0 when the certificate is still valid N seconds from now.
+    check = f"openssl x509 -noout -in {hostvars['nginx_tls_certificate']} -checkend"
+    assert host.run(f"{check} {300 * 86400}").rc == 0
+    assert host.run(f"{check} {367 * 86400}").rc == 1
