@@ -13,6 +13,8 @@ from ssas_deploy.handover.facts import Facts
 
 
 class Mark(StrEnum):
+    """How far a checklist item is, as the report prints it."""
+
     done = "done"
     not_yet = "not yet"
     not_applicable = "not applicable"
@@ -20,26 +22,33 @@ class Mark(StrEnum):
 
 @dataclass(frozen=True)
 class Judgement:
+    """A Mark and the evidence (or missing evidence) behind it."""
+
     mark: Mark
     reason: str
 
 
 @dataclass(frozen=True)
 class Item:
+    """One guide item: its section, its wording and the rule that judges it."""
+
     section: str
     text: str  # the guide's wording
     rule: Callable[[Facts], Judgement]
 
 
 def done(reason: str) -> Judgement:
+    """Judgement(done, reason)."""
     return Judgement(Mark.done, reason)
 
 
 def not_yet(reason: str) -> Judgement:
+    """Judgement(not yet, reason)."""
     return Judgement(Mark.not_yet, reason)
 
 
 def not_applicable(reason: str) -> Judgement:
+    """Judgement(not applicable, reason)."""
     return Judgement(Mark.not_applicable, reason)
 
 

@@ -29,6 +29,7 @@ class BackupState:
 
     @property
     def known(self) -> bool:
+        """True when the backup host answered."""
         return self.unknown is None
 
     @property

@@ -17,6 +17,8 @@ FILE_MODE = 0o644  # the report holds no secret
 
 @dataclass(frozen=True)
 class Report:
+    """The report's two renderings: Markdown text and a complete HTML document."""
+
     markdown: str
     html: str
 
