@@ -5,6 +5,7 @@ import typer
 from ssas_deploy.cli import (
     apply_cmd,
     backup_cmd,
+    handover_cmd,
     migrate_cmd,
     plan_cmd,
     preflight_cmd,
@@ -32,6 +33,7 @@ app.command("apply")(apply_cmd.apply)
 app.command("status")(release_cmd.status)
 app.command("rollback")(release_cmd.rollback)
 app.command("migrate")(migrate_cmd.migrate)
+app.command("handover")(handover_cmd.handover)
 app.command("render")(render_cmd.render)
 app.command("plan")(plan_cmd.plan)
 app.command("hostvars", hidden=False)(render_cmd.hostvars)

@@ -65,8 +65,24 @@ def _apply(profile: str, inventory: Path, *, limit: str | None, tags: str | None
     if not check:
         record_run(inventory, profile, "apply", result, code)
     if code == EXIT_OK and not check and not limit and not tags:
-        out().print(f"SSAS is running: {_site_url(deployment)}")
+        print_next_steps(deployment, profile, inventory)
     return code
+
+
+def print_next_steps(deployment, profile: str, inventory: Path) -> None:
+    """After a full successful apply: the site's URL, the command that creates the first
+    admin account and the one that writes the handover report for the school's IT staff."""
+    from ssas_deploy.handover.commands import first_admin_command, handover_command
+    from ssas_deploy.profiles.models import Role
+
+    console = out()
+    console.print(f"SSAS is running: {_site_url(deployment)}", markup=False)
+    console.print("Create the first admin account (asks for a name and password):",
+                  markup=False)
+    console.print(f"  {first_admin_command(deployment.topology.first(Role.web))}",
+                  markup=False)
+    console.print("Write the handover report for the school's IT staff:", markup=False)
+    console.print(f"  {handover_command(profile, inventory)}", markup=False)
 
 
 def record_run(inventory: Path, profile: str, action: str, result: "RunResult",

@@ -46,3 +46,20 @@ def test_report_of_a_run_interrupted_before_ansible_started(capsys):
     result = RunResult(None, RunState(), LOG, interrupted=2)
     assert report_run(result) == EXIT_INTERRUPTED
     assert "before Ansible started: no host was changed" in capsys.readouterr().err
+
+
+def test_a_full_apply_ends_with_the_first_admin_and_handover_commands(tmp_path, capsys):
+    from ssas_deploy.cli.apply_cmd import print_next_steps
+    from ssas_deploy.cli.options import load_deployment
+
+    inventory = tmp_path / "hosts.yaml"
+    inventory.write_text("ssh: {user: admin, port: 2222}\nhosts:\n"
+                         "  web: [{name: web-1, address: 192.168.1.10}]\n"
+                         "  backup: [{name: nas-1, address: 192.168.1.20}]\n")
+    deployment = load_deployment("small", inventory, warn=False)
+    print_next_steps(deployment, "small", inventory)
+    printed = capsys.readouterr().out
+    assert "SSAS is running: https://192.168.1.10/" in printed
+    assert ("ssh -t -p 2222 admin@192.168.1.10 sudo ssas-env ssas-manage createsuperuser"
+            in printed)
+    assert f"ssas-deploy handover --profile small --inventory {inventory}" in printed

@@ -1,0 +1,64 @@
+"""Exact command lines for a deployment: first admin, handover, restore.
+
+Only strings: nothing here connects anywhere. Paths and names are shell-quoted where they
+need it; a leading `~/` of a key file is kept so the shell still expands it.
+"""
+
+import re
+import shlex
+from pathlib import Path
+
+from ssas_deploy.topology import Host
+
+ENV_HELPER = "ssas-env"
+_SAFE = re.compile(r"[\w@%+=:,./~-]+")
+
+
+def shell_word(text: str) -> str:
+    """`text` as one shell word: unchanged when it is plain (so `~/` still expands), else
+    single-quoted."""
+    return text if _SAFE.fullmatch(text) else shlex.quote(text)
+
+
+def ssh_prefix(host: Host, *, tty: bool = False) -> str:
+    """`ssh [-t] [-p PORT] [-i KEY] USER@ADDRESS` for `host`, from the inventory's SSH
+    details (port 22 and no key file are left out)."""
+    parts = ["ssh"]
+    if tty:
+        parts.append("-t")
+    if host.ssh.port != 22:
+        parts += ["-p", str(host.ssh.port)]
+    if host.ssh.key_file:
+        parts += ["-i", shell_word(host.ssh.key_file)]
+    parts.append(shell_word(f"{host.ssh.user}@{host.address}"))
+    return " ".join(parts)
+
+
+def as_root_remote(host: Host, command: str) -> str:
+    """`command` prefixed with `sudo` unless the inventory logs in as root."""
+    return command if host.ssh.user == "root" else f"sudo {command}"
+
+
+def first_admin_command(host: Host) -> str:
+    """The interactive `createsuperuser` on an app host, over SSH with a terminal.
+
+    `ssas-env` (installed by the app role) runs it as the app user with the app's settings
+    and secrets, exactly as the running site sees them.
+    """
+    return (f"{ssh_prefix(host, tty=True)} "
+            f"{as_root_remote(host, f'{ENV_HELPER} ssas-manage createsuperuser')}")
+
+
+def handover_command(profile: str, inventory: Path | str) -> str:
+    """`ssas-deploy handover --profile P --inventory I` with the paths as given."""
+    return (f"ssas-deploy handover --profile {shell_word(str(profile))} "
+            f"--inventory {shell_word(str(inventory))}")
+
+
+def restore_commands(inventory: Path | str) -> tuple[str, str]:
+    """(restore the newest backup, restore to a point in time) command lines.
+
+    The second carries the placeholder `'YYYY-MM-DD HH:MM:SS'` for the reader to fill.
+    """
+    base = f"ssas-deploy restore --inventory {shell_word(str(inventory))} --yes"
+    return base, f"{base} --at 'YYYY-MM-DD HH:MM:SS'"
