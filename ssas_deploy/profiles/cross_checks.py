@@ -19,7 +19,31 @@ def cross_check(profile: Profile, doc: SourcedDocument) -> tuple[list[Problem], 
     _check_required_roles(profile, problem, errors)
     _check_single_server_features(profile, problem, errors)
     _check_backup(profile, problem, warnings)
+    if not errors:  # shares need a valid colocation
+        _check_ram_floors(profile, problem, errors)
     return errors, warnings
+
+
+def _check_ram_floors(profile: Profile, problem, errors: list[Problem]) -> None:
+    # Imported here: sizing imports the profile models, which import this module's package.
+    from ssas_deploy.sizing.derived import gib
+    from ssas_deploy.sizing.minimums import least_ram_gib, short_services
+    from ssas_deploy.topology import build_topology
+
+    seen: set[Role] = set()
+    for host in build_topology(profile).hosts:
+        if host.group in seen:
+            continue
+        seen.add(host.group)
+        short = short_services(host.roles, host.hardware.ram_gib)
+        if not short:
+            continue
+        least = least_ram_gib(host.roles)
+        reasons = "; ".join(f"{role.value} would get {gib(share)}, needs {gib(floor.kb)} "
+                            f"({floor.why})" for role, share, floor in short)
+        errors.append(problem(("hosts", host.group.value, "ram_gib"),
+                              f"{host.hardware.ram_gib:g} GiB is too little: {reasons}; "
+                              f"at least {least:g} GiB works for this host"))
 
 
 def _check_tier_ranges(profile: Profile, problem, warnings: list[Problem]) -> None:

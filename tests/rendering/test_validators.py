@@ -22,12 +22,15 @@ from ssas_deploy.context.build import build
 from ssas_deploy.profiles.loader import load_profile
 from ssas_deploy.profiles.models import HostSpec, Role
 from ssas_deploy.rendering import MASK, render_deployment, write_tree
-from ssas_deploy.topology import NAME_PREFIX, Placement, SshTarget
+from ssas_deploy.sizing.minimums import least_ram_gib
+from ssas_deploy.topology import NAME_PREFIX, Placement, SshTarget, build_topology
 
 from .sandbox import overlay, run_with_mounts
 
 pytestmark = pytest.mark.validators
-TIERS = ["small", "medium", "large", "very-large"]
+# "@min": every host at 1 core and the least RAM `profiles validate` accepts for it, so the
+# daemons' own checkers see the smallest values any accepted hardware derives.
+TIERS = ["small", "medium", "large", "very-large", "small@min", "very-large@min"]
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 
 
@@ -51,9 +54,24 @@ def private_addresses(profile) -> dict[Role, Placement]:
     return placements
 
 
+def smallest_accepted(base: str, directory: Path) -> Path:
+    """A profile extending `base` with every dedicated host at 1 core and its least RAM."""
+    lines = [f"name: {base}-min", f"extends: {base}", "hosts:"]
+    for host in build_topology(load_profile(base)).hosts:
+        if host.index == 0:
+            lines.append(f"  {host.group.value}: {{cpu_cores: 1, disk_gib: 5, "
+                         f"ram_gib: {least_ram_gib(host.roles)}}}")
+    path = directory / f"{base}-min.yaml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
 @pytest.fixture(scope="module", params=TIERS)
 def tier(request, tmp_path_factory):
-    profile = load_profile(request.param)
+    base, _, corner = request.param.partition("@")
+    source = (str(smallest_accepted(base, tmp_path_factory.mktemp("profiles"))) if corner
+              else base)
+    profile = load_profile(source)
     deployment = build(profile, private_addresses(profile))
     files = render_deployment(deployment)
     out = tmp_path_factory.mktemp(request.param)

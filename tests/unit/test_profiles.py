@@ -136,3 +136,26 @@ def test_extends_cycle_is_reported(write_profile):
 def test_unknown_builtin_name_suggests_one():
     [message] = problems_of("smal")
     assert "did you mean 'small'?" in message
+
+
+def test_a_host_too_small_for_its_services_names_the_least_ram_that_works(write_profile):
+    path = write_profile("name: x\nextends: very-large\nhosts:\n  database: {ram_gib: 0.5}\n")
+    [message] = problems_of(str(path))
+    assert message.startswith(f"{path}:4: hosts.database.ram_gib: 0.5 GiB is too little: "
+                              "database would get 0 MiB, needs 256 MiB"), message
+    assert message.endswith("at least 1 GiB works for this host"), message
+    accepted = write_profile("name: x\nextends: very-large\nhosts:\n  database: {ram_gib: 1}\n")
+    assert load_profile_with_warnings(str(accepted))[0].hosts.database.ram_gib == 1
+
+
+def test_the_least_ram_of_a_shared_host_covers_every_service_on_it():
+    from ssas_deploy.profiles.models import Role
+    from ssas_deploy.sizing.minimums import MIN_SHARE, least_ram_gib, short_services
+    from ssas_deploy.topology import build_topology
+
+    profile, _ = load_profile_with_warnings("small")
+    [host] = [h for h in build_topology(profile).hosts if h.group is Role.web]
+    least = least_ram_gib(host.roles)
+    assert short_services(host.roles, least) == []
+    short = short_services(host.roles, least - 0.5)
+    assert short and all(share < MIN_SHARE[role].kb for role, share, _ in short)
