@@ -14,7 +14,6 @@ SCENARIO = Path(__file__).resolve().parents[1]
 # The repository root: the shared testinfra helpers live in tests/molecule_support.py.
 sys.path.insert(0, str(SCENARIO.parents[2]))
 from tests.molecule_support import kill_9_and_wait_for_restart  # noqa: E402
-ROLE_DEFAULTS = yaml.safe_load((SCENARIO.parents[1] / "defaults" / "main.yml").read_text())
 PASSWORD = yaml.safe_load((SCENARIO / "vars.yml").read_text())["ssas_secrets"]["db_password"]
 
 
@@ -68,9 +67,7 @@ def test_config_equals_render(host, variables, path, template, owner, mode):
     assert config.user == owner
     assert config.group == owner
     assert config.mode == mode
-    expected = environment().get_template(template).render(
-        {"postgresql_backup_on_calendar": ROLE_DEFAULTS["postgresql_backup_on_calendar"], **variables}
-    )
+    expected = environment().get_template(template).render(variables)
     assert config.content_string == expected
 
 
