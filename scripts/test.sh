@@ -58,14 +58,23 @@ if [ "$full" = 1 ]; then
   bash scripts/lint-ansible.sh
   stage_done "ansible lint"
 
+  # A failed molecule scenario does not hide the end-to-end results: both stages run, and
+  # the run fails at the end if either did.
+  failed_stages=()
   stage "molecule (every role)"
-  bash scripts/molecule-all.sh
+  bash scripts/molecule-all.sh || failed_stages+=("molecule")
   stage_done "molecule"
 
-  stage "end-to-end (small and large sandboxes: apply, re-apply, rollout under load, recovery, interrupts)"
+  stage "end-to-end (sandboxes: apply, re-apply, rollout and scale-out under load, recovery, interrupts, restore, migration)"
   # -s: the load figures of each rollout are printed; --durations: a time per test.
-  SSAS_E2E=1 python -m pytest -q -s --durations=0 -p no:cacheprovider tests/e2e
+  SSAS_E2E=1 python -m pytest -q -s --durations=0 -p no:cacheprovider tests/e2e \
+    || failed_stages+=("end-to-end")
   stage_done "end-to-end"
+  if [ "${#failed_stages[@]}" -gt 0 ]; then
+    printf '\nFAILED stages: %s\n' "${failed_stages[*]}"
+    printf 'timing: %-34s %4ss\n' "total" "$(($(date +%s) - total_start))"
+    exit 1
+  fi
 fi
 
 printf '\ntiming: %-34s %4ss\n' "total" "$(($(date +%s) - total_start))"
