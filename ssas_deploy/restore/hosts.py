@@ -100,14 +100,23 @@ def start_database(host: Host) -> None:
 
 def wait_promoted(host: Host, timeout: float = LONG_S, poll_s: float = 2.0) -> float:
     """Wait until PostgreSQL on `host` answers and has left recovery
-    (`pg_is_in_recovery()` false); the seconds waited. RemoteError after `timeout`."""
+    (`pg_is_in_recovery()` false); the seconds waited.
+
+    Raises RemoteError when the server stops meanwhile (e.g. the WAL ended before the
+    recovery target: the message carries the end of its log) or after `timeout` seconds.
+    """
     started = time.monotonic()
-    query = ("runuser -u postgres -- psql -XAtq -c 'select pg_is_in_recovery()' "
+    query = (f"systemctl is-active --quiet {POSTGRES_UNIT} || {{ echo down; exit 0; }}; "
+             "runuser -u postgres -- psql -XAtq -c 'select pg_is_in_recovery()' "
              "2>/dev/null || true")
     while True:
         answer = remote.run_on(host, query, 120).strip()
         if answer == "f":
             return time.monotonic() - started
+        if answer == "down":
+            tail = remote.run_on(host, f"tail -n 5 {PG_LOG} 2>/dev/null || true", 60).strip()
+            raise RemoteError(f"{host.name}: PostgreSQL stopped during recovery"
+                              + (f"; last lines of {PG_LOG}:\n{tail}" if tail else ""))
         if time.monotonic() - started > timeout:
             raise RemoteError(f"{host.name}: PostgreSQL still in recovery after "
                               f"{timeout:.0f} s (answer: {answer or 'none'})")
