@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 
 from ssas_deploy.context.backup import PG_DATA
 from ssas_deploy.context.paths import MEDIA_ROOT
-from ssas_deploy.migration.remote import file_digests, run_on
+from ssas_deploy.migration.remote import file_digests, manage, run_on
 from ssas_deploy.profiles.models import Role
 
 from .conftest import VAULT_PASSWORD, cli
@@ -28,7 +28,8 @@ PSQL = "runuser -u postgres -- psql -XAtq -d postgres -c"
 
 
 def _tables(site: Site) -> list[tuple]:
-    document = json.loads(site.manage(Role.web, "table_checksums", "--json"))
+    web = site.deployment.topology.first(Role.web)
+    document = json.loads(manage(web, "table_checksums", "--json"))
     return [(t["table"], t["rows"], t["checksum"]) for t in document["tables"]]
 
 
@@ -77,8 +78,8 @@ def test_restore_latest_and_to_a_moment(small):
     web = site.deployment.topology.first(Role.web)
     db = site.deployment.topology.first(Role.database)
 
-    site.manage(Role.web, "generate_school", "--students", "300", "--seed", "21",
-                "--school", "Restore Drill High", "--replace")
+    manage(web, "generate_school", "--students", "300", "--seed", "21",
+           "--school", "Restore Drill High", "--replace")
     _write_media(web, "before.pdf")
     started = time.monotonic()
     cli("backup", "run", "--type", "full", *args)
@@ -87,8 +88,8 @@ def test_restore_latest_and_to_a_moment(small):
     time.sleep(2)
     moment = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
     time.sleep(2)
-    site.manage(Role.web, "generate_school", "--students", "40", "--seed", "22",
-                "--school", "Restore Drill Annex", "--replace")
+    manage(web, "generate_school", "--students", "40", "--seed", "22",
+           "--school", "Restore Drill Annex", "--replace")
     _write_media(web, "after.pdf")
     run_on(web, f"/usr/local/sbin/ssas-restic backup --quiet --host {web.name} "
                 f"--tag ssas-media {MEDIA_ROOT}")
