@@ -79,7 +79,7 @@ def restore_command(target: StanzaTarget) -> str:
     args = [f"--stanza={target.stanza}", "--delta", *target.options,
             "--log-level-console=warn", "restore"]
     return (f"install -d -o postgres -g postgres -m 0700 {PG_DATA} && "
-            f"runuser -u postgres -- pgbackrest {shlex.join(args)}")
+            f"cd / && runuser -u postgres -- pgbackrest {shlex.join(args)}")
 
 
 def restore_database(target: StanzaTarget) -> None:

@@ -18,7 +18,7 @@ def test_restore_command_recreates_the_directory_and_quotes_the_target():
                                                "--target-action=promote"))
     assert restore_command(target) == (
         "install -d -o postgres -g postgres -m 0700 /var/lib/postgresql/15/main && "
-        "runuser -u postgres -- pgbackrest --stanza=ssas --delta --type=time "
+        "cd / && runuser -u postgres -- pgbackrest --stanza=ssas --delta --type=time "
         "'--target=2026-11-30 10:15:00+00' --target-action=promote "
         "--log-level-console=warn restore")
 
