@@ -12,6 +12,7 @@ from ssas_deploy.cli import (
     profiles_cmd,
     release_cmd,
     render_cmd,
+    restore_cmd,
     sandbox_cmd,
     secrets_cmd,
 )
@@ -34,6 +35,7 @@ app.command("status")(release_cmd.status)
 app.command("rollback")(release_cmd.rollback)
 app.command("migrate")(migrate_cmd.migrate)
 app.command("handover")(handover_cmd.handover)
+app.command("restore")(restore_cmd.restore)
 app.command("render")(render_cmd.render)
 app.command("plan")(plan_cmd.plan)
 app.command("hostvars", hidden=False)(render_cmd.hostvars)

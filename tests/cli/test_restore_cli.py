@@ -1,0 +1,195 @@
+"""`ssas-deploy restore`: refusals and step order, with the hosts replaced by a recorder."""
+
+import json
+import socket
+from datetime import UTC, datetime
+
+import pytest
+from typer.testing import CliRunner
+
+from ssas_deploy.backups import BackupRow, Listing
+from ssas_deploy.cli.app import app
+from ssas_deploy.cli.options import load_deployment
+from ssas_deploy.migration.remote import RemoteError
+from ssas_deploy.restore import hosts as remote
+from ssas_deploy.restore.run import execute, prepare
+
+runner = CliRunner()
+START = int(datetime(2026, 1, 1, 9, 0, tzinfo=UTC).timestamp())
+FULL = BackupRow("ssas", "20260101-090000F", "full", START, START + 60, 1, 1, 1, "", "")
+CHECKSUMS = json.dumps({"database": "default", "vendor": "postgresql", "tables": [
+    {"table": "students_student", "rows": 420, "checksum": "0123456789abcdef0123"}]})
+
+
+class Hosts:
+    """The fake hosts' answers; every call that would change or check something, in order."""
+
+    def __init__(self, monkeypatch, backups=(FULL,), holding=True, fail=None,
+                 unreachable=()):
+        self.calls, self.rows, self.holding = [], list(backups), holding
+        self.fail, self.unreachable = fail, unreachable
+        for name in ("probe", "backups", "media_snapshots", "set_units", "restore_database",
+                     "start_database", "wait_promoted", "restore_media", "manage",
+                     "http_status", "check_stanza"):
+            monkeypatch.setattr(remote, name, getattr(self, name))
+        monkeypatch.setattr("ssas_deploy.restore.run.time.sleep", lambda s: None)
+
+    def _record(self, *call):
+        self.calls.append(call)
+        if self.fail and call[0] == self.fail:
+            raise RemoteError(f"{call[1]}: `{self.fail}` exited 1: it broke")
+
+    def probe(self, host, database):
+        if host.name in self.unreachable:
+            raise RemoteError(f"cannot reach {host.name} at {host.address}:22: refused")
+        return database and self.holding
+
+    def backups(self, repo):
+        listing = Listing()
+        listing.backups = list(self.rows)
+        return listing
+
+    def media_snapshots(self, host):
+        return [{"id": "5e1f00aa" * 8, "time": "2026-01-01T10:00:00.5Z"}]
+
+    def set_units(self, host, units, action):
+        self._record(action, host.name, tuple(units))
+
+    def restore_database(self, target):
+        self._record("pgbackrest restore", target.host.name, target.stanza, target.options)
+
+    def start_database(self, host):
+        self._record("start postgresql", host.name)
+
+    def wait_promoted(self, host, timeout=0):
+        self._record("promoted", host.name)
+
+    def restore_media(self, target):
+        self._record("restic restore", target.host.name, target.snapshot[:8])
+
+    def manage(self, host, *args):
+        self._record("manage", host.name, args[0])
+        return CHECKSUMS if args[0] == "table_checksums" else ""
+
+    def http_status(self, host, url):
+        self._record("ready", host.name, url.split("/")[0])
+        return "200"
+
+    def check_stanza(self, repo, stanza):
+        self._record("pgbackrest check", repo.name, stanza)
+
+
+@pytest.fixture
+def inventory(tmp_path):
+    path = tmp_path / "hosts.yaml"
+    path.write_text("ssh: {user: root}\nhosts:\n  web:\n    - {name: web-1, address: 192.0.2.10}\n"
+                    "  backup:\n    - {name: backup-1, address: 192.0.2.11}\n")
+    return path
+
+
+def _restore(inventory, *extra):
+    result = runner.invoke(app, ["restore", "-i", str(inventory), "-p", "small", *extra])
+    output = result.output + result.stderr
+    assert "Traceback" not in output
+    return result.exit_code, output
+
+
+def test_latest_restore_runs_every_step_in_order(monkeypatch, inventory):
+    hosts = Hosts(monkeypatch)
+    code, output = _restore(inventory, "--yes")
+    assert code == 0, output
+    kinds = [c[0] if c[0] != "manage" else c[2] for c in hosts.calls]
+    assert kinds == ["stop", "stop", "pgbackrest restore", "start postgresql", "promoted",
+                     "restic restore", "check", "migrate", "table_checksums", "start",
+                     "ready", "ready", "pgbackrest check"]
+    app_units = hosts.calls[0][2]
+    assert "ssas-gunicorn.service" in app_units and "ssas-celery-beat.service" in app_units
+    assert any(u.startswith("ssas-celery-") and "beat" not in u for u in app_units)
+    assert hosts.calls[1] == ("stop", "web-1", ("postgresql@15-main.service",))
+    assert hosts.calls[2] == ("pgbackrest restore", "web-1", "ssas", ())
+    assert hosts.calls[-1] == ("pgbackrest check", "backup-1", "ssas")
+    assert "students_student" in output and "420" in output and "0123456789abcdef" in output
+    assert "Timings" in output and "Restored in" in output
+
+
+def test_at_restores_to_that_moment(monkeypatch, inventory):
+    hosts = Hosts(monkeypatch)
+    code, output = _restore(inventory, "--at", "2026-01-01 10:00:01", "--yes")
+    assert code == 0, output
+    restored = next(c for c in hosts.calls if c[0] == "pgbackrest restore")
+    assert restored[3] == ("--type=time", "--target=2026-01-01 10:00:01+00",
+                           "--target-action=promote")
+
+
+def test_without_yes_and_no_terminal_nothing_is_stopped(monkeypatch, inventory):
+    hosts = Hosts(monkeypatch)
+    code, output = _restore(inventory)
+    assert code == 2, output
+    assert "pass --yes" in output and "web-1 hold(s) a database now" in output
+    assert hosts.calls == []
+
+
+@pytest.mark.parametrize("extra, backups, message", [
+    ((), (), "stanza ssas has no backup"),
+    (("--backup", "20200101-000000F"), (FULL,), "names no backup of stanza ssas"),
+    (("--at", "2001-01-01 00:00:00"), (FULL,), "before the oldest backup of stanza ssas"),
+    (("--at", "2999-01-01 00:00:00"), (FULL,), "is in the future"),
+    (("--at", "2026-01-01 10:00:00", "--backup", FULL.label), (FULL,), "exclude each other"),
+])
+def test_refusals_exit_2_before_anything_changes(monkeypatch, inventory, extra, backups,
+                                                 message):
+    hosts = Hosts(monkeypatch, backups=backups)
+    code, output = _restore(inventory, *extra, "--yes")
+    assert code == 2, output
+    assert message in output
+    assert hosts.calls == []
+
+
+def test_an_unreachable_host_is_named_exit_2(monkeypatch, inventory):
+    hosts = Hosts(monkeypatch, unreachable=("backup-1",))
+    code, output = _restore(inventory, "--yes")
+    assert code == 2, output
+    assert "cannot reach backup-1" in output and "nothing was changed" in output
+    assert hosts.calls == []
+
+
+def test_a_failed_step_names_step_and_host_and_the_way_back(monkeypatch, inventory):
+    hosts = Hosts(monkeypatch, fail="pgbackrest restore")
+    code, output = _restore(inventory, "--yes")
+    assert code == 1, output
+    assert "restore failed at 'pgbackrest restore of ssas' on web-1" in output
+    assert "--inventory" in output and "--yes" in output
+    assert "ssh root@192.0.2.10 'systemctl stop postgresql@15-main.service && install -d" in output
+    assert "runuser -u postgres -- pgbackrest --stanza=ssas --delta" in output
+    assert "ssh root@192.0.2.10 'systemctl start ssas-gunicorn.service" in output
+    assert not any(c[0] == "start" for c in hosts.calls)
+
+
+def test_really_unreachable_hosts_exit_2(tmp_path):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    path = tmp_path / "hosts.yaml"
+    path.write_text(f"ssh: {{user: root, port: {port}}}\nhosts:\n"
+                    "  web:\n    - {name: web-1, address: 127.0.0.1}\n"
+                    "  backup:\n    - {name: nas-1, address: 127.0.0.2}\n")
+    code, output = _restore(path, "--yes")
+    assert code == 2, output
+    assert "cannot reach" in output and "nas-1" in output and "web-1" in output
+
+
+def test_every_shard_stanza_and_database_host_is_covered(monkeypatch):
+    deployment = load_deployment("very-large", None, warn=False)
+    shards = [BackupRow(f"ssas-shard-{n}", f"2026113{n}-100000F", "full", FULL.start,
+                        FULL.stop, 1, 1, 1, "", "") for n in range(4)]
+    hosts = Hosts(monkeypatch, backups=(FULL, *shards))
+    plan = prepare(deployment, None, ())
+    assert [s.stanza for s in plan.stanzas] == ["ssas"] + [f"ssas-shard-{n}" for n in range(4)]
+    execute(deployment, plan)
+    restored = [c[2] for c in hosts.calls if c[0] == "pgbackrest restore"]
+    assert restored == [s.stanza for s in plan.stanzas]
+    stopped_db = [c[1] for c in hosts.calls if c[:1] == ("stop",)
+                  and c[2] == ("postgresql@15-main.service",)]
+    assert stopped_db == [s.host.name for s in plan.stanzas]
+    assert any(c[0] == "stop" and c[2] == ("pgbouncer.service",) for c in hosts.calls)
+    assert [c[2] for c in hosts.calls if c[0] == "pgbackrest check"] == restored

@@ -1,0 +1,130 @@
+"""Restore drill on the small sandbox: the database destroyed, then back to the latest
+state and to a moment before the last writes, media files byte-identical each time.
+
+A bigger school and a media file -> full backup -> checksums A -> moment T -> more rows and
+another media file (with its own media snapshot), the WAL switched and archived ->
+checksums B. `restore` without --yes and without a terminal refuses and stops nothing. The
+cluster's data directory is deleted (and the media directory): `restore --yes` gives B
+back, `restore --at T --yes` gives A back, the site answers after each, and the next backup
+on the new timeline works. Leaves the site serving (state A) for the files that follow.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+
+from ssas_deploy.context.backup import PG_DATA
+from ssas_deploy.context.paths import MEDIA_ROOT
+from ssas_deploy.migration.remote import file_digests, manage, run_on
+from ssas_deploy.profiles.models import Role
+
+from .conftest import VAULT_PASSWORD, cli
+from .site_client import Site
+
+PSQL = "runuser -u postgres -- psql -XAtq -d postgres -c"
+
+
+def _tables(site: Site) -> list[tuple]:
+    web = site.deployment.topology.first(Role.web)
+    document = json.loads(manage(web, "table_checksums", "--json"))
+    return [(t["table"], t["rows"], t["checksum"]) for t in document["tables"]]
+
+
+def _media(host) -> tuple[dict, str]:
+    """sha256 per file, and every entry's owner, group and mode."""
+    owners = run_on(host, f"cd {MEDIA_ROOT} && find . -printf '%p %u:%g %m\\n' | sort")
+    return file_digests(host, MEDIA_ROOT), owners
+
+
+def _write_media(host, name: str) -> None:
+    run_on(host, f"mkdir -p {MEDIA_ROOT}/reports && head -c 200000 /dev/urandom > "
+                 f"{MEDIA_ROOT}/reports/{name} && chown -R --reference={MEDIA_ROOT} "
+                 f"{MEDIA_ROOT}/reports")
+
+
+def _switch_and_archive_wal(db) -> None:
+    """pg_switch_wal(), then wait until that segment is in the repository."""
+    segment = run_on(db, f"{PSQL} 'select pg_walfile_name(pg_switch_wal())'").strip()
+    deadline = time.monotonic() + 120
+    while run_on(db, f"{PSQL} 'select last_archived_wal from pg_stat_archiver'").strip() \
+            < segment:
+        assert time.monotonic() < deadline, f"WAL segment {segment} not archived in 120 s"
+        time.sleep(1)
+
+
+def _restore(inventory_args: list[str], *extra: str) -> tuple[subprocess.CompletedProcess,
+                                                               float]:
+    """`ssas-deploy restore` with stdin not a terminal; (result, seconds)."""
+    env = {**os.environ, "SSAS_VAULT_PASSWORD": VAULT_PASSWORD, "SSAS_DEPLOY_WIDTH": "160"}
+    started = time.monotonic()
+    result = subprocess.run([sys.executable, "-m", "ssas_deploy", "restore", *inventory_args,
+                             *extra], capture_output=True, text=True, env=env,
+                            stdin=subprocess.DEVNULL, timeout=3600)
+    return result, time.monotonic() - started
+
+
+def _site_answers(site: Site) -> None:
+    status, health = site.request("/health/", auth=False)
+    assert status == 200 and health["checks"]["database"]["default"] == "ok", health
+
+
+def test_restore_latest_and_to_a_moment(small):
+    profile, inventory = small
+    args = ["--profile", str(profile), "--inventory", str(inventory)]
+    site = Site(profile, inventory)
+    web = site.deployment.topology.first(Role.web)
+    db = site.deployment.topology.first(Role.database)
+
+    manage(web, "generate_school", "--students", "300", "--seed", "21",
+           "--school", "Restore Drill High", "--replace")
+    _write_media(web, "before.pdf")
+    started = time.monotonic()
+    cli("backup", "run", "--type", "full", *args)
+    backup_s = time.monotonic() - started
+    tables_a, media_a = _tables(site), _media(web)
+    time.sleep(2)
+    moment = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    time.sleep(2)
+    manage(web, "generate_school", "--students", "40", "--seed", "22",
+           "--school", "Restore Drill Annex", "--replace")
+    _write_media(web, "after.pdf")
+    run_on(web, f"/usr/local/sbin/ssas-restic backup --quiet --host {web.name} "
+                f"--tag ssas-media {MEDIA_ROOT}")
+    _switch_and_archive_wal(db)
+    tables_b, media_b = _tables(site), _media(web)
+    assert tables_b != tables_a and media_b != media_a
+
+    refused, _ = _restore(args)
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert "pass --yes" in refused.stderr and "Nothing was changed" in refused.stderr
+    active = run_on(web, "systemctl is-active ssas-gunicorn.service "
+                         "postgresql@15-main.service || true").split()
+    assert active == ["active", "active"], active
+
+    # The disaster: the cluster and the media files are gone.
+    run_on(db, f"systemctl stop postgresql@15-main.service && rm -rf {PG_DATA} {MEDIA_ROOT}")
+
+    latest, latest_s = _restore(args, "--yes")
+    print(f"\nrestore drill: full backup {backup_s:.1f} s; restore (latest) {latest_s:.1f} s\n"
+          f"{latest.stderr[-3000:]}\n{latest.stdout[-5000:]}")
+    assert latest.returncode == 0, latest.stdout[-4000:] + latest.stderr[-4000:]
+    assert _tables(site) == tables_b
+    assert _media(web) == media_b
+    _site_answers(site)
+
+    at, at_s = _restore(args, "--at", moment, "--yes")
+    print(f"restore drill: restore --at {moment} {at_s:.1f} s\n{at.stderr[-3000:]}\n"
+          f"{at.stdout[-5000:]}")
+    assert at.returncode == 0, at.stdout[-4000:] + at.stderr[-4000:]
+    assert _tables(site) == tables_a
+    assert _media(web) == media_a
+    _site_answers(site)
+
+    # The new timeline is backed up like the old one.
+    started = time.monotonic()
+    cli("backup", "run", "--type", "incr", "--no-files", *args)
+    print(f"restore drill: incremental backup after the restores "
+          f"{time.monotonic() - started:.1f} s")
