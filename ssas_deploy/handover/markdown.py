@@ -181,8 +181,9 @@ See them: `ssas-deploy backup list --inventory {inv}`; check them:
 `ssas-deploy backup run --inventory {inv}`.
 
 **Restore**: the first command restores the newest backup, the second the state at a point
-in time within the retained backups (`ssas-deploy restore --help` says what it does step by
-step):
+in time (UTC) within the retained backups. Both stop the app, restore the databases
+(pgBackRest) and the media files (restic), check the app and start it again
+(`ssas-deploy restore --help`; the README's Restore section has every step):
 
 ```sh
 {newest}
