@@ -1,6 +1,5 @@
 """`ssas-deploy backup`: input errors and unreachable hosts, without a real backup host."""
 
-import socket
 from pathlib import Path
 
 import pytest
@@ -8,14 +7,10 @@ from typer.testing import CliRunner
 
 from ssas_deploy.cli.app import app
 
+from ..conftest import closed_port
+
 runner = CliRunner()
 REPO = Path(__file__).resolve().parents[2]
-
-
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture

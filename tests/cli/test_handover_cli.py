@@ -1,6 +1,5 @@
 """`ssas-deploy handover` end to end through the CLI, and apply's closing lines."""
 
-import socket
 import stat
 
 import pytest
@@ -8,13 +7,9 @@ from typer.testing import CliRunner
 
 from ssas_deploy.cli.app import app
 
+from ..conftest import closed_port
+
 runner = CliRunner()
-
-
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
