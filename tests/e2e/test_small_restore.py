@@ -128,3 +128,15 @@ def test_restore_latest_and_to_a_moment(small):
     cli("backup", "run", "--type", "incr", "--no-files", *args)
     print(f"restore drill: incremental backup after the restores "
           f"{time.monotonic() - started:.1f} s")
+
+
+def test_handover_reads_the_last_backups_from_the_live_backup_host(small, tmp_path):
+    profile, inventory = small
+    cli("handover", "--profile", str(profile), "--inventory", str(inventory),
+        "--out", str(tmp_path))
+    report = (tmp_path / "handover.md").read_text(encoding="utf-8")
+    assert "- Last successful database backup: 20" in report, report
+    assert "- Last successful media backup: 20" in report, report
+    assert "Last successful backup: unknown" not in report
+    page = (tmp_path / "handover.html").read_text(encoding="utf-8")
+    assert "<table>" in page and "Last successful database backup" in page
