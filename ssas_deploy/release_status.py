@@ -75,7 +75,8 @@ def status_script(host: Host, host_vars: dict) -> str:
         parts.append(f"printf '@@release\\n'; {RELEASE_HELPER} status {units} 2>&1 || true")
     if host.has(Role.web):
         url = f"http://{host_vars['gunicorn_bind']}/monitoring/ready/"
-        parts.append(f"printf '@@ready\\n'; curl -s -o /dev/null -m 5 -w '%{{http_code}}' "
+        # -w ends with a newline: the next section's marker must start a line.
+        parts.append(f"printf '@@ready\\n'; curl -s -o /dev/null -m 5 -w '%{{http_code}}\\n' "
                      f"{shlex.quote(url)} || true")
     if host.has(Role.load_balancer):
         parts.append(f"printf '@@lb\\n'; {LB_HELPER} list 2>&1 || true")
