@@ -87,11 +87,24 @@ def restore_database(target: StanzaTarget) -> None:
     remote.run_on(target.host, restore_command(target), LONG_S)
 
 
+def archive_now(host: Host, repo: Host, stanza: str) -> None:
+    """Make every moment up to now reachable by a restore: commit a transaction on `host`
+    (recovery_target_time stops only at commit records, so an idle database would end its
+    recovery before a recent target), then `pgbackrest check` from `repo`, which switches
+    the WAL segment and waits until it is archived. Raises RemoteError (e.g. PostgreSQL down).
+    """
+    remote.run_on(host, "runuser -u postgres -- psql -qAtc 'select txid_current()' >/dev/null",
+                  120)
+    check_stanza(repo, stanza)
+
+
 def start_database(host: Host) -> None:
-    """Start PostgreSQL; on failure the error carries the end of its log (why recovery
+    """Start PostgreSQL (after clearing systemd's start limit, which earlier failed starts
+    may have reached); on failure the error carries the end of its log (why recovery
     stopped, e.g. a target past the archived WAL)."""
     try:
-        remote.run_on(host, f"systemctl start {POSTGRES_UNIT}", LONG_S)
+        remote.run_on(host, f"systemctl reset-failed {POSTGRES_UNIT}; "
+                            f"systemctl start {POSTGRES_UNIT}", LONG_S)
     except RemoteError as exc:
         tail = remote.run_on(host, f"tail -n 5 {PG_LOG} 2>/dev/null || true", 60).strip()
         raise RemoteError(f"{exc}" + (f"\nlast lines of {PG_LOG}:\n{tail}" if tail else "")

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from ssas_deploy.backups import backup_host
 from ssas_deploy.context.backup import media_hosts
 from ssas_deploy.errors import OperationFailedError
+from ssas_deploy.handover.commands import ssh_prefix
 from ssas_deploy.profiles.models import Role
 from ssas_deploy.restore import hosts
 from ssas_deploy.restore.plan import (
@@ -129,7 +130,9 @@ def execute(deployment, plan: RestorePlan,
             progress: Callable[[str], None] = lambda line: None) -> Outcome:
     """Stop the app, restore every database and the media files, check, start, verify.
 
-    Steps: stop app units (gunicorn, Celery, beat) -> stop PgBouncer -> stop PostgreSQL ->
+    Steps: archive the newest WAL per stanza (a commit, then `pgbackrest check`; skipped
+    when PostgreSQL cannot, e.g. down) -> stop app units (gunicorn, Celery, beat) -> stop
+    PgBouncer -> stop PostgreSQL ->
     pgBackRest delta restore per stanza -> start PostgreSQL, wait until promoted -> start
     PgBouncer -> restic media restore per app host -> `ssas-manage check`, `migrate --check`,
     `table_checksums` -> start the app -> /monitoring/ready/ on each web server and through
@@ -152,6 +155,18 @@ def execute(deployment, plan: RestorePlan,
         return result
 
     hv = deployment.host_vars
+    repo = backup_host(deployment)
+    for target in plan.stanzas:
+        # Best effort: in a disaster PostgreSQL is down and the archive is what it is.
+        started = time.monotonic()
+        progress(f"archive the newest WAL of {target.stanza} on {target.host.name}")
+        try:
+            hosts.archive_now(target.host, repo, target.stanza)
+            outcome.timings.append((f"archive the newest WAL of {target.stanza} "
+                                    f"({target.host.name})", time.monotonic() - started))
+        except OperationFailedError:
+            progress(f"{target.stanza}: PostgreSQL on {target.host.name} cannot archive now "
+                     "(down?): restoring from the WAL already archived")
     for host in apps:
         step("stop the app", host, lambda h=host: hosts.set_units(
             h, hosts.units_of_app(hv[h.name]), "stop"))
@@ -215,15 +230,15 @@ def _wait_ready(host: Host, url: str, timeout: float = READY_TIMEOUT_S) -> None:
 def way_back(deployment, plan: RestorePlan) -> list[str]:
     """The commands, in order, that restore and start everything by hand (one per line)."""
     def ssh(host: Host, command: str) -> str:
-        port = f"-p {host.ssh.port} " if host.ssh.port != 22 else ""
-        return f"ssh {port}{host.ssh.user}@{host.address} {shlex.quote(command)}"
+        return f"{ssh_prefix(host)} {shlex.quote(command)}"
 
     hv = deployment.host_vars
     lines = []
     for target in plan.stanzas:
         lines.append(ssh(target.host, f"systemctl stop {hosts.POSTGRES_UNIT} && "
                                       + hosts.restore_command(target)))
-        lines.append(ssh(target.host, f"systemctl start {hosts.POSTGRES_UNIT}"))
+        lines.append(ssh(target.host, f"systemctl reset-failed {hosts.POSTGRES_UNIT}; "
+                                      f"systemctl start {hosts.POSTGRES_UNIT}"))
     for host in _pooler_hosts(deployment):
         lines.append(ssh(host, "systemctl start " + " ".join(hosts.units_of_pooler(hv[host.name]))))
     for media in plan.media:

@@ -30,7 +30,7 @@ class Hosts:
         self.fail, self.unreachable = fail, unreachable
         for name in ("probe", "backups", "media_snapshots", "set_units", "restore_database",
                      "start_database", "wait_promoted", "restore_media", "manage",
-                     "http_status", "check_stanza"):
+                     "http_status", "check_stanza", "archive_now"):
             monkeypatch.setattr(remote, name, getattr(self, name))
         monkeypatch.setattr("ssas_deploy.restore.run.time.sleep", lambda s: None)
 
@@ -78,6 +78,9 @@ class Hosts:
     def check_stanza(self, repo, stanza):
         self._record("pgbackrest check", repo.name, stanza)
 
+    def archive_now(self, host, repo, stanza):
+        self._record("archive now", host.name, repo.name, stanza)
+
 
 @pytest.fixture
 def inventory(tmp_path):
@@ -99,14 +102,16 @@ def test_latest_restore_runs_every_step_in_order(monkeypatch, inventory):
     code, output = _restore(inventory, "--yes")
     assert code == 0, output
     kinds = [c[0] if c[0] != "manage" else c[2] for c in hosts.calls]
-    assert kinds == ["stop", "stop", "pgbackrest restore", "start postgresql", "promoted",
+    assert kinds == ["archive now", "stop", "stop", "pgbackrest restore", "start postgresql",
+                     "promoted",
                      "restic restore", "check", "migrate", "table_checksums", "start",
                      "ready", "ready", "pgbackrest check"]
-    app_units = hosts.calls[0][2]
+    assert hosts.calls[0] == ("archive now", "web-1", "backup-1", "ssas")
+    app_units = hosts.calls[1][2]
     assert "ssas-gunicorn.service" in app_units and "ssas-celery-beat.service" in app_units
     assert any(u.startswith("ssas-celery-") and "beat" not in u for u in app_units)
-    assert hosts.calls[1] == ("stop", "web-1", ("postgresql@15-main.service",))
-    assert hosts.calls[2] == ("pgbackrest restore", "web-1", "ssas", ())
+    assert hosts.calls[2] == ("stop", "web-1", ("postgresql@15-main.service",))
+    assert hosts.calls[3] == ("pgbackrest restore", "web-1", "ssas", ())
     assert hosts.calls[-1] == ("pgbackrest check", "backup-1", "ssas")
     assert "students_student" in output and "420" in output and "0123456789abcdef" in output
     assert "Timings" in output and "Restored in" in output
@@ -162,6 +167,7 @@ def test_a_failed_step_names_step_and_host_and_the_way_back(monkeypatch, invento
     assert "ssh root@192.0.2.10 'systemctl stop postgresql@15-main.service && install -d" in output
     assert "runuser -u postgres -- pgbackrest --stanza=ssas --delta" in output
     assert "ssh root@192.0.2.10 'systemctl start ssas-gunicorn.service" in output
+    assert "ssh root@192.0.2.10 'systemctl reset-failed postgresql@15-main.service; " in output
     assert not any(c[0] == "start" for c in hosts.calls)
 
 
@@ -193,3 +199,12 @@ def test_every_shard_stanza_and_database_host_is_covered(monkeypatch):
     assert stopped_db == [s.host.name for s in plan.stanzas]
     assert any(c[0] == "stop" and c[2] == ("pgbouncer.service",) for c in hosts.calls)
     assert [c[2] for c in hosts.calls if c[0] == "pgbackrest check"] == restored
+
+
+def test_a_database_that_cannot_archive_now_does_not_stop_the_restore(monkeypatch, inventory):
+    # The disaster case: PostgreSQL is down, so the restore uses the WAL already archived.
+    hosts = Hosts(monkeypatch, fail="archive now")
+    code, output = _restore(inventory, "--yes")
+    assert code == 0, output
+    assert "cannot archive now" in output
+    assert hosts.calls[1][0] == "stop" and hosts.calls[-1][0] == "pgbackrest check"

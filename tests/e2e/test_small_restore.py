@@ -129,6 +129,18 @@ def test_restore_latest_and_to_a_moment(small):
     print(f"restore drill: incremental backup after the restores "
           f"{time.monotonic() - started:.1f} s")
 
+    # A moment seconds ago on an idle database: restore archives the newest WAL (with a
+    # commit after the moment) before it stops anything, so the moment is reachable.
+    settled = _tables(site)
+    time.sleep(2)
+    recent = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    time.sleep(2)
+    again, again_s = _restore(args, "--at", recent, "--yes")
+    print(f"restore drill: restore --at {recent} (seconds ago, idle database) {again_s:.1f} s")
+    assert again.returncode == 0, again.stdout[-4000:] + again.stderr[-4000:]
+    assert _tables(site) == settled
+    _site_answers(site)
+
 
 def test_handover_reads_the_last_backups_from_the_live_backup_host(small, tmp_path):
     profile, inventory = small
