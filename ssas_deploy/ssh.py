@@ -1,12 +1,36 @@
 """Paramiko connections to managed hosts, with errors that say which step failed."""
 
 import os
+import re
+import shlex
 import socket
 from pathlib import Path
 
 from ssas_deploy.topology import Host
 
 COMMAND_TIMEOUT_S = 20.0
+
+_SAFE = re.compile(r"[\w@%+=:,./~-]+")
+
+
+def shell_word(text: str) -> str:
+    """`text` as one shell word: unchanged when it is plain (so `~/` still expands), else
+    single-quoted."""
+    return text if _SAFE.fullmatch(text) else shlex.quote(text)
+
+
+def ssh_prefix(host: Host, *, tty: bool = False) -> str:
+    """`ssh [-t] [-p PORT] [-i KEY] USER@ADDRESS` for `host`, from the inventory's SSH
+    details (port 22 and no key file are left out)."""
+    parts = ["ssh"]
+    if tty:
+        parts.append("-t")
+    if host.ssh.port != 22:
+        parts += ["-p", str(host.ssh.port)]
+    if host.ssh.key_file:
+        parts += ["-i", shell_word(host.ssh.key_file)]
+    parts.append(shell_word(f"{host.ssh.user}@{host.address}"))
+    return " ".join(parts)
 
 
 class SshError(Exception):

@@ -28,6 +28,7 @@ from ssas_deploy.errors import (
     Problem,
     SsasDeployError,
 )
+from ssas_deploy.ssh import ssh_prefix
 
 READY_TIMEOUT_S = 180
 
@@ -267,5 +268,5 @@ def _restart_commands(source, console=None) -> None:
     console = console or out()
     for host in _app_hosts(source):
         units = " ".join(_units(source, host))
-        console.print(f"  ssh {host.ssh.user}@{host.address} systemctl start {units}",
+        console.print(f"  {ssh_prefix(host)} systemctl start {units}",
                       markup=False, highlight=False)

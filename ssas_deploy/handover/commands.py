@@ -4,34 +4,12 @@ Only strings: nothing here connects anywhere. Paths and names are shell-quoted w
 need it; a leading `~/` of a key file is kept so the shell still expands it.
 """
 
-import re
-import shlex
 from pathlib import Path
 
+from ssas_deploy.ssh import shell_word, ssh_prefix
 from ssas_deploy.topology import Host
 
 ENV_HELPER = "ssas-env"
-_SAFE = re.compile(r"[\w@%+=:,./~-]+")
-
-
-def shell_word(text: str) -> str:
-    """`text` as one shell word: unchanged when it is plain (so `~/` still expands), else
-    single-quoted."""
-    return text if _SAFE.fullmatch(text) else shlex.quote(text)
-
-
-def ssh_prefix(host: Host, *, tty: bool = False) -> str:
-    """`ssh [-t] [-p PORT] [-i KEY] USER@ADDRESS` for `host`, from the inventory's SSH
-    details (port 22 and no key file are left out)."""
-    parts = ["ssh"]
-    if tty:
-        parts.append("-t")
-    if host.ssh.port != 22:
-        parts += ["-p", str(host.ssh.port)]
-    if host.ssh.key_file:
-        parts += ["-i", shell_word(host.ssh.key_file)]
-    parts.append(shell_word(f"{host.ssh.user}@{host.address}"))
-    return " ".join(parts)
 
 
 def as_root_remote(host: Host, command: str) -> str:

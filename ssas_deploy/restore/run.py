@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from ssas_deploy.backups import backup_host
 from ssas_deploy.context.backup import media_hosts
 from ssas_deploy.errors import OperationFailedError
-from ssas_deploy.handover.commands import ssh_prefix
 from ssas_deploy.profiles.models import Role
 from ssas_deploy.restore import hosts
 from ssas_deploy.restore.plan import (
@@ -26,6 +25,7 @@ from ssas_deploy.restore.plan import (
     parse_at,
     stanza_options,
 )
+from ssas_deploy.ssh import ssh_prefix
 from ssas_deploy.topology import Host
 
 READY_TIMEOUT_S = 300.0

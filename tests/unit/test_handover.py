@@ -12,7 +12,7 @@ from ssas_deploy.context.build import build
 from ssas_deploy.errors import OperationFailedError
 from ssas_deploy.handover import checklists, maintenance
 from ssas_deploy.handover.checklists import Mark
-from ssas_deploy.handover.commands import first_admin_command, restore_commands, shell_word
+from ssas_deploy.handover.commands import first_admin_command, restore_commands
 from ssas_deploy.handover.facts import BackupState, Facts, database_tls
 from ssas_deploy.handover.live import OFFLINE_REASON, backup_state, summarize
 from ssas_deploy.handover.page import to_html
@@ -21,6 +21,7 @@ from ssas_deploy.inventory import load_inventory
 from ssas_deploy.profiles.loader import load_profile
 from ssas_deploy.profiles.models import Role
 from ssas_deploy.secrets import SecretStore, VaultPassword
+from ssas_deploy.ssh import shell_word
 
 NOW = 1_795_953_600.0  # 2026-11-29 12:00:00 UTC
 LARGE_INVENTORY = """\
