@@ -71,6 +71,14 @@ def _site_answers(site: Site) -> None:
     assert status == 200 and health["checks"]["database"]["default"] == "ok", health
 
 
+def _restored(inventory_args: list[str], label: str, *extra: str) -> None:
+    """`restore` that must succeed; prints its seconds and output for the CI log."""
+    result, seconds = _restore(inventory_args, *extra)
+    print(f"restore drill: {label} {seconds:.1f} s\n{result.stderr[-3000:]}\n"
+          f"{result.stdout[-5000:]}")
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+
+
 def test_restore_latest_and_to_a_moment(small):
     profile, inventory = small
     args = ["--profile", str(profile), "--inventory", str(inventory)]
@@ -107,18 +115,13 @@ def test_restore_latest_and_to_a_moment(small):
     # The disaster: the cluster and the media files are gone.
     run_on(db, f"systemctl stop postgresql@15-main.service && rm -rf {PG_DATA} {MEDIA_ROOT}")
 
-    latest, latest_s = _restore(args, "--yes")
-    print(f"\nrestore drill: full backup {backup_s:.1f} s; restore (latest) {latest_s:.1f} s\n"
-          f"{latest.stderr[-3000:]}\n{latest.stdout[-5000:]}")
-    assert latest.returncode == 0, latest.stdout[-4000:] + latest.stderr[-4000:]
+    print(f"\nrestore drill: full backup {backup_s:.1f} s")
+    _restored(args, "restore (latest)", "--yes")
     assert _tables(site) == tables_b
     assert _media(web) == media_b
     _site_answers(site)
 
-    at, at_s = _restore(args, "--at", moment, "--yes")
-    print(f"restore drill: restore --at {moment} {at_s:.1f} s\n{at.stderr[-3000:]}\n"
-          f"{at.stdout[-5000:]}")
-    assert at.returncode == 0, at.stdout[-4000:] + at.stderr[-4000:]
+    _restored(args, f"restore --at {moment}", "--at", moment, "--yes")
     assert _tables(site) == tables_a
     assert _media(web) == media_a
     _site_answers(site)
@@ -135,9 +138,8 @@ def test_restore_latest_and_to_a_moment(small):
     time.sleep(2)
     recent = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
     time.sleep(2)
-    again, again_s = _restore(args, "--at", recent, "--yes")
-    print(f"restore drill: restore --at {recent} (seconds ago, idle database) {again_s:.1f} s")
-    assert again.returncode == 0, again.stdout[-4000:] + again.stderr[-4000:]
+    _restored(args, f"restore --at {recent} (seconds ago, idle database)", "--at", recent,
+              "--yes")
     assert _tables(site) == settled
     _site_answers(site)
 
