@@ -119,7 +119,8 @@ def test_no_plain_text_rows_in_the_repository():
 
 
 def test_media_files_restore_byte_identical():
-    DB.check_output("systemctl start ssas-restic-backup.service")
+    started = DB.run("systemctl start ssas-restic-backup.service")
+    assert started.rc == 0, DB.run("journalctl -u ssas-restic-backup.service -n 40 --no-pager").stdout
     snapshots = json.loads(DB.check_output("/usr/local/sbin/ssas-restic snapshots --json --host web-1"))
     assert snapshots and "/var/lib/ssas/media" in snapshots[-1]["paths"]
     DB.check_output("rm -rf /tmp/media-restore && /usr/local/sbin/ssas-restic restore latest --host web-1 --target /tmp/media-restore")
