@@ -1,7 +1,7 @@
 """Safe change on the large sandbox (LB, 2 web, DB, Redis, worker) under a steady load.
 
-Each change below runs while locust sends ~30 requests/s through the load balancer (30 s
-before, during, 30 s after): an app upgrade to a second build, a rotated Django secret key
+Each change below runs while locust sends ~30 requests/s through the load balancer (10 s
+before, during, 15 s after): an app upgrade to a second build, a rotated Django secret key
 (every web server restarts), a rollback, then an apply back on the default build. Goal:
 not one failed request. The figures are printed (pytest -s or the CI log's captured output).
 """
@@ -29,7 +29,9 @@ def rollout(large, tmp_path_factory):
 
 def _under_load(rollout, label: str, *args: str):
     site, tokens = rollout[0], rollout[1]
-    with steady_load(site.base, tokens) as load:
+    # 10 s of load before the change shows the site serving; 15 s after catches a backend
+    # that came back broken (~450 requests).
+    with steady_load(site.base, tokens, before_s=10, after_s=15) as load:
         result = cli(*args)
     print(f"\n{label}: {load.result.summary()}")
     return result, load.result
