@@ -1,7 +1,10 @@
-"""First apply and no-op re-apply wall times on a small sandbox (one systemd container).
+"""First apply and no-op re-apply wall times on a small sandbox (one app host + backup host).
 
-Goal on the 2-core reference machine: a no-op re-apply of at most 15 s. Prints figures,
-asserts nothing. Needs root, podman and the base image (bash scripts/testhosts.sh setup).
+The no-op re-applies run in interleaved pairs: apply as shipped (Mitogen's `mitogen_linear`
+strategy), then the baseline with Ansible's own `linear` strategy (ANSIBLE_STRATEGY=linear),
+and the ratio of the medians is printed. Goal on the 2-core reference machine: a no-op
+re-apply of at most 15 s. Prints figures, asserts nothing. Needs root, podman and the base
+image (bash scripts/testhosts.sh setup).
 Usage: python bench/apply_sandbox.py [--reapplies N]
 """
 
@@ -41,17 +44,24 @@ def main() -> None:
                   env=env)
         apply = ["apply", "--profile", str(profile), "--inventory", str(inventory), "--force"]
         first = ssas(*apply, env=env)
-        noop = [ssas(*apply, env=env) for _ in range(args.reapplies)]
+        noop, linear = [], []
+        for _ in range(args.reapplies):
+            noop.append(ssas(*apply, env=env))
+            linear.append(ssas(*apply, env={**env, "ANSIBLE_STRATEGY": "linear"}))
         baseline = ssas("profiles", "list", env=env)
     finally:
         ssas("sandbox", "down", "--profile", str(profile), "--dir", str(inventory.parent),
              "--purge", env=env)
         shutil.rmtree(root, ignore_errors=True)
     median = statistics.median(noop)
-    print(f"sandbox up (1 host)        {up:7.1f} s")
+    print(f"sandbox up                 {up:7.1f} s")
     print(f"first apply (bare host)    {first:7.1f} s")
-    print(f"no-op re-apply             median {median:6.1f} s  "
+    baseline_median = statistics.median(linear)
+    print(f"no-op re-apply (Mitogen)   median {median:6.1f} s  "
           f"({', '.join(f'{t:.1f}' for t in noop)})")
+    print(f"no-op re-apply (linear)    median {baseline_median:6.1f} s  "
+          f"({', '.join(f'{t:.1f}' for t in linear)})")
+    print(f"ratio Mitogen / linear     {median / baseline_median:7.2f}")
     print(f"baseline: `profiles list`  {baseline:7.2f} s (process start, same interpreter)")
     print(f"ratio no-op / first apply  {median / first:7.2f}")
     print(f"goal no-op <= {GOAL_NOOP_S:g} s: {'meets' if median <= GOAL_NOOP_S else 'MISSES'}")

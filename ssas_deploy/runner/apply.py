@@ -12,6 +12,7 @@ from rich.console import Console
 from ssas_deploy.context.build import Deployment
 from ssas_deploy.profiles.models import Role
 from ssas_deploy.rendering import SECRET_NAMES
+from ssas_deploy.runner.host_keys import pin_new_host_keys
 from ssas_deploy.runner.interrupts import InterruptGuard, guarded
 from ssas_deploy.runner.playbook import RunOptions, RunResult, run_playbook
 from ssas_deploy.runner.wheelhouse import ensure_wheelhouse
@@ -78,6 +79,7 @@ def run_with_secrets(document: dict, secrets: dict[str, str], options: RunOption
     written.
     """
     with guarded(guard) as guard:
+        pin_new_host_keys(document, known_hosts)
         workspace = create_workspace_for_inventory(document, secrets)
         try:
             result = run_playbook(workspace, options, console, known_hosts, guard)
