@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from ssas_deploy.context import paths
 from ssas_deploy.profiles.models import Profile, Role
+from ssas_deploy.profiles.tiers import TIER_RANGES
 from ssas_deploy.sizing.celery import WorkerGroup, size_worker_groups
 from ssas_deploy.sizing.derived import Derived
 from ssas_deploy.sizing.gunicorn import GunicornSizing, size_gunicorn
@@ -69,6 +70,27 @@ class DeploymentSizing:
                 clients.append((f"{sizing.host.name} celery", children + beat))
         return clients
 
+    def growth_clients(self) -> list[tuple[str, int]]:
+        """Connections of the app hosts the tier may still add by scale-out (TierRange web_max,
+        workers_max): each new one opens as many as the largest of its kind here.
+
+        Sizing an unpooled PostgreSQL for them up front means adding a web server or worker
+        within the tier changes no restart-only setting (max_connections): scale-out restarts
+        nothing that serves requests. Empty for tiers that grow by `migrate`.
+        """
+        limits = TIER_RANGES[self.profile.tier]
+        web = [s.gunicorn.db_connections for s in self.hosts.values() if s.gunicorn]
+        workers = [sum(g.concurrency.value for g in s.celery_groups)
+                   for s in self.hosts.values() if s.celery_groups]
+        room = []
+        for kind, limit, pools in (("web server", limits.web_max, web),
+                                   ("worker host", limits.workers_max, workers)):
+            missing = (limit or 0) - len(pools)
+            if pools and missing > 0:
+                room.append((f"room for {missing} more {kind}(s), the tier's {limit}",
+                             missing * max(pools)))
+        return room
+
 
 def is_beat_host(topology: Topology, host: Host) -> bool:
     return topology.first(Role.celery_worker) == host
@@ -116,7 +138,7 @@ def _size_databases(deployment: DeploymentSizing) -> None:
             server_clients = [("pgbouncer pool", pool), ("pgbouncer reserve", reserve)]
             max_conn = connections(server_clients, pooled=True)
         else:
-            max_conn = connections(clients, pooled=False)
+            max_conn = connections(clients + deployment.growth_clients(), pooled=False)
         sizing.postgresql = size_postgresql(
             sizing.shares[role], cores, host.hardware.storage, max_conn
         )

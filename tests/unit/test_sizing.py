@@ -103,3 +103,31 @@ def test_worker_groups_cover_every_queue_once(cores):
         assert group.stop_timeout.value > hard
         if "ml_heavy" in group.queues:
             assert group.prefetch_multiplier == 1
+
+
+def _max_connections(write_profile, hosts: str, name: str) -> tuple[int, str]:
+    from ssas_deploy.context.build import build
+    from ssas_deploy.profiles.loader import load_profile
+
+    deployment = build(load_profile(str(write_profile(
+        f"name: {name}\nextends: large\nhosts:\n{hosts}", f"{name}.yaml"))))
+    db = deployment.topology.first(Role.database)
+    derived = deployment.sizing.hosts[db.name].postgresql.settings["max_connections"]
+    return derived.value, derived.formula
+
+
+def test_scale_out_within_the_large_tier_keeps_max_connections(write_profile):
+    # max_connections is restart-only: adding a web server or worker within the tier's limits
+    # (3 and 3) must not change it, so scale-out never restarts PostgreSQL under load.
+    two_web, formula = _max_connections(write_profile, "  web: {count: 2}\n", "two")
+    grown, _ = _max_connections(write_profile, "  web: {count: 3}\n  celery_worker: {count: 2}\n",
+                                "grown")
+    full, _ = _max_connections(write_profile, "  web: {count: 3}\n  celery_worker: {count: 3}\n",
+                               "full")
+    assert two_web == grown == full
+    assert "room for 1 more web server(s), the tier's 3" in formula
+    assert "room for 2 more worker host(s), the tier's 3" in formula
+    # Beyond the tier's limits the fleet itself sets it (a restart, as for a new tier).
+    beyond, formula = _max_connections(
+        write_profile, "  web: {count: 4}\n  celery_worker: {count: 3}\n", "beyond")
+    assert beyond > full and "room for" not in formula
