@@ -11,6 +11,9 @@ class StudentsConfig(AppConfig):
 
         from ssas.students.roles import ensure_role_groups
 
-        post_migrate.connect(ensure_role_groups, sender=self)
+        # After every app's post_migrate, not only this one's: the permissions of the apps
+        # listed after `students` (ml, reports, analytics) are created by their own signal,
+        # so on a fresh database the groups would miss them until a second `migrate`.
+        post_migrate.connect(ensure_role_groups, dispatch_uid="ssas-role-groups")
         # Bind shared_task to the project Celery app in every Django process.
         import ssas.celery_app  # noqa: F401
