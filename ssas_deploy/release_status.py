@@ -45,15 +45,40 @@ def last_apply_record(inventory: Path) -> Path:
 
 def read_last_apply(inventory: Path) -> dict | None:
     """The record of the last apply/rollback, or None when there is none (or it is unreadable)."""
-    try:
-        return json.loads(last_apply_record(inventory).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
+    return _read_record(last_apply_record(inventory))
 
 
 def write_last_apply(inventory: Path, record: dict) -> None:
     """Replace the record (mode 0600; it holds no secret, but names hosts and profiles)."""
-    path = last_apply_record(inventory)
+    _write_record(last_apply_record(inventory), record)
+
+
+def last_restore_record(inventory: Path) -> Path:
+    """`hosts.yaml` -> `hosts.last-restore.json` (written by a successful restore)."""
+    return inventory.with_name(f"{inventory.stem}.last-restore.json")
+
+
+def read_last_restore(inventory: Path) -> dict | None:
+    """The record of the last successful restore ({time: UNIX s, point, to_host: [names],
+    tables, rows, seconds}), or None when there is none (or it is unreadable)."""
+    return _read_record(last_restore_record(inventory))
+
+
+def write_last_restore(inventory: Path, record: dict) -> None:
+    """Replace the restore record (mode 0600), like write_last_apply."""
+    _write_record(last_restore_record(inventory), record)
+
+
+def _read_record(path: Path) -> dict | None:
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) else None
+
+
+def _write_record(path: Path, record: dict) -> None:
+    # Written beside and renamed: a reader never sees half a record.
     temporary = path.with_suffix(".tmp")
     temporary.write_text(json.dumps(record, indent=1, sort_keys=True), encoding="utf-8")
     temporary.chmod(0o600)

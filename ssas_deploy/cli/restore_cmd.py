@@ -24,26 +24,93 @@ AtOption = Annotated[str | None, typer.Option(
 BackupOption = Annotated[list[str] | None, typer.Option(
     "--backup", help="Restore this pgBackRest backup (a label from `backup list`) as it "
                      "ended; give one label per stanza on sharded deployments.")]
+ToHostOption = Annotated[list[str] | None, typer.Option(
+    "--to-host", help="Restore onto a new machine that replaces this database host: NAME "
+                      "(the inventory already gives the new address) or NAME=ADDRESS (the "
+                      "inventory is rewritten, the old one kept as <inventory>.before-restore). "
+                      "The new machine is set up from bare first; every host is then pointed "
+                      "at it.")]
 YesOption = Annotated[bool, typer.Option("--yes", help="Do not ask before replacing the "
                                          "databases and media files.")]
 
 
 def restore(inventory: InventoryRequired, profile: ProfileDefaulted = None,
-            at: AtOption = None, backup: BackupOption = None, yes: YesOption = False) -> None:
+            at: AtOption = None, backup: BackupOption = None, to_host: ToHostOption = None,
+            yes: YesOption = False) -> None:
     """Restore every database (pgBackRest) and the media files (restic), then verify.
 
-    Latest state by default; --at for a moment (UTC), --backup for one backup as it ended.
+    Latest state by default; --at for a moment (UTC), --backup for one backup as it ended;
+    --to-host onto a new machine that replaces a database host.
     """
-    from ssas_deploy.restore.run import prepare
+    from ssas_deploy.restore import replacement as rep
+    from ssas_deploy.restore.run import prepare, stanza_hosts
 
-    with reporting():
-        deployment = load_deployment(_profile_for(profile, inventory), inventory, warn=False)
-        plan = prepare(deployment, at, tuple(backup or ()))
-    if not yes:
-        _confirm(plan)
-    code = _execute(deployment, plan, inventory, at, backup)
+    staged = None
+    try:
+        with reporting():
+            profile_ref = _profile_for(profile, inventory)
+            replacements = rep.parse_replacements(to_host or [])
+            text = rep.rewritten_inventory(inventory, replacements) if replacements else None
+            staged = rep.staged_inventory(inventory, text) if text is not None else None
+            deployment = load_deployment(profile_ref, staged or inventory, warn=False)
+            rep.check_replaceable(replacements, [h.name for _, h in stanza_hosts(deployment)])
+            plan = prepare(deployment, at, tuple(backup or ()),
+                           replaced=tuple(r.name for r in replacements))
+        if not yes:
+            _confirm(plan)
+        if staged is not None:
+            kept = rep.commit_inventory(inventory, staged)
+            staged = None
+            err().print(f"{inventory}: the new address(es) written; the inventory as it was "
+                        f"is kept as {kept}.", markup=False, highlight=False)
+    finally:
+        if staged is not None:
+            staged.unlink(missing_ok=True)
+    runs = _replacement_runs(deployment, plan, profile_ref, inventory) if replacements else None
+    code = _execute(deployment, plan, inventory, at, backup, runs)
     if code:
         raise typer.Exit(code)
+
+
+def _replacement_runs(deployment, plan, profile_ref: str, inventory: Path):
+    """The two applies of --to-host, after forgetting the host keys pinned for the new
+    machines' addresses (a replacement has its own key, even on the old address)."""
+    from ssas_deploy.backups import backup_host
+    from ssas_deploy.restore.replacement import forget_host_key
+    from ssas_deploy.restore.run import ReplacementRuns
+    from ssas_deploy.runner.apply import known_hosts_for
+
+    replaced = [t.host for t in plan.stanzas if t.host.name in plan.replaced]
+    for host in replaced:
+        forget_host_key(known_hosts_for(inventory), host.address, host.ssh.port)
+    limit = ",".join([h.name for h in replaced] + [backup_host(deployment).name])
+
+    def provision() -> None:
+        _apply_run(deployment, profile_ref, inventory, limit,
+                   {"backup_replacing_database": True}, f"apply --limit {limit}")
+
+    def reconfigure() -> None:
+        _apply_run(deployment, profile_ref, inventory, None, {}, "apply")
+
+    return ReplacementRuns(provision, reconfigure)
+
+
+def _apply_run(deployment, profile_ref: str, inventory: Path, limit: str | None,
+               extra_vars: dict, what: str) -> None:
+    """One apply of the site playbook; OperationFailedError naming its log unless it
+    succeeded (the full one is recorded like `ssas-deploy apply`)."""
+    from ssas_deploy.cli.apply_cmd import record_run, report_run
+    from ssas_deploy.errors import OperationFailedError
+    from ssas_deploy.runner.apply import apply_deployment
+
+    result = apply_deployment(deployment, inventory, limit=limit, extra_vars=extra_vars,
+                              console=err())
+    code = report_run(result)
+    if limit is None:
+        record_run(inventory, profile_ref, "apply", result, code)
+    if code:
+        raise OperationFailedError(f"{what} failed (exit {code}); ansible-playbook's output: "
+                                   f"{result.log}")
 
 
 def _confirm(plan) -> None:
@@ -59,7 +126,7 @@ def _confirm(plan) -> None:
         raise typer.Exit(EXIT_INVALID_INPUT)
 
 
-def _execute(deployment, plan, inventory: Path, at, labels) -> int:
+def _execute(deployment, plan, inventory: Path, at, labels, runs=None) -> int:
     from ssas_deploy.restore.run import StepFailed, execute
 
     started = time.monotonic()
@@ -71,7 +138,7 @@ def _execute(deployment, plan, inventory: Path, at, labels) -> int:
         err().print(f"[{count[0]}] {line}", markup=False, highlight=False)
 
     try:
-        outcome = execute(deployment, plan, progress)
+        outcome = execute(deployment, plan, progress, runs)
     except StepFailed as exc:
         display_error(str(exc))
         _way_back(deployment, plan, inventory, at, labels, exc.app_running)
@@ -81,9 +148,26 @@ def _execute(deployment, plan, inventory: Path, at, labels) -> int:
         _way_back(deployment, plan, inventory, at, labels, False)
         return EXIT_INTERRUPTED
     _print_tables(outcome)
-    out().print(f"Restored in {time.monotonic() - started:.1f} s: the app is up and "
+    seconds = time.monotonic() - started
+    _record(inventory, plan, outcome, seconds)
+    out().print(f"Restored in {seconds:.1f} s: the app is up and "
                 "WAL archiving works (pgbackrest check).", markup=False, highlight=False)
     return 0
+
+
+def _record(inventory: Path, plan, outcome, seconds: float) -> None:
+    """Beside the inventory, for `handover` (recovery tested, the disaster-recovery drill)."""
+    from ssas_deploy.console import display_warning
+    from ssas_deploy.release_status import write_last_restore
+
+    tables = outcome.checksums.get("tables", [])
+    record = {"time": time.time(), "point": plan.point(), "to_host": list(plan.replaced),
+              "tables": len(tables), "rows": sum(int(t["rows"]) for t in tables),
+              "seconds": round(seconds, 1)}
+    try:
+        write_last_restore(inventory, record)
+    except OSError as exc:
+        display_warning(f"could not record this restore beside the inventory: {exc}")
 
 
 def _way_back(deployment, plan, inventory: Path, at, labels, app_running: bool) -> None:
@@ -99,6 +183,13 @@ def _way_back(deployment, plan, inventory: Path, at, labels, app_running: bool) 
         again += f" --at '{at}'"
     for label in labels or ():
         again += f" --backup {label}"
+    for name in plan.replaced:
+        again += f" --to-host {name}"
+    if plan.replaced:
+        console.print("The app is stopped. To get back up, run the restore again (it is safe "
+                      f"to repeat; the inventory already names the new machine):\n  {again} "
+                      "--yes", markup=False, highlight=False)
+        return
     console.print("The app is stopped. To get back up, run the restore again (it is safe to "
                   f"repeat):\n  {again} --yes\nor by hand, in this order:",
                   markup=False, highlight=False)

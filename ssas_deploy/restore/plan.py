@@ -46,26 +46,37 @@ class MediaTarget:
 
 @dataclass
 class RestorePlan:
-    """Everything a restore does; `databases_with_data` names the hosts whose cluster exists."""
+    """Everything a restore does; `databases_with_data` names the hosts whose cluster
+    exists, `replaced` the database hosts that are new machines (`--to-host`)."""
 
     at: datetime | None
     labels: tuple[str, ...]
+    replaced: tuple[str, ...] = ()
     stanzas: list[StanzaTarget] = field(default_factory=list)
     media: list[MediaTarget] = field(default_factory=list)
     databases_with_data: list[str] = field(default_factory=list)
 
+    def point(self) -> str:
+        """Which state: 'to the latest archived state', 'as it was at ... UTC' or 'as backup
+        LABEL left it'."""
+        if self.at:
+            return f"as it was at {self.at.strftime(AT_FORMAT)} UTC"
+        if self.labels:
+            return f"as backup {', '.join(self.labels)} left it"
+        return "to the latest archived state"
+
     def describe(self) -> str:
         """One sentence: what will be restored to which point."""
-        if self.at:
-            point = f"as it was at {self.at.strftime(AT_FORMAT)} UTC"
-        elif self.labels:
-            point = f"as backup {', '.join(self.labels)} left it"
-        else:
-            point = "to the latest archived state"
-        dbs = ", ".join(f"{s.stanza} on {s.host.name}" for s in self.stanzas)
-        media = ", ".join(m.host.name for m in self.media) or "no host"
+        point = self.point()
+        dbs = ", ".join(f"{s.stanza} on {s.host.name}"
+                        + (f" (a new machine at {s.host.address})"
+                           if s.host.name in self.replaced else "")
+                        for s in self.stanzas)
+        media = ", ".join(m.host.name for m in self.media)
+        files = (f"the media files of {media} from their snapshot" if media
+                 else "no media files (the app hosts keep theirs)")
         return (f"restore the database(s) {dbs} {point} (replacing what they hold now), and "
-                f"the media files of {media} from their snapshot")
+                f"{files}")
 
 
 def parse_at(text: str, now: datetime | None = None) -> datetime:

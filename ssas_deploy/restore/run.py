@@ -40,6 +40,18 @@ class StepFailed(OperationFailedError):
         super().__init__(f"restore failed at '{step}' on {host}: {message}")
 
 
+@dataclass(frozen=True)
+class ReplacementRuns:
+    """The two applies of `restore --to-host`; each raises OperationFailedError on failure.
+
+    `provision`: the site playbook limited to the new database hosts and the backup host
+    (`backup_replacing_database`); `reconfigure`: the full site playbook.
+    """
+
+    provision: Callable[[], None]
+    reconfigure: Callable[[], None]
+
+
 @dataclass
 class Outcome:
     """What `execute` measured: seconds per step (in order) and the restored tables
@@ -72,8 +84,12 @@ def stanza_hosts(deployment) -> list[tuple[str, Host]]:
 
 
 def prepare(deployment, at_text: str | None, labels: tuple[str, ...],
-            now=None) -> RestorePlan:
+            now=None, replaced: tuple[str, ...] = ()) -> RestorePlan:
     """Reach every host, read the backups and media snapshots, choose what to restore.
+
+    `replaced` names database hosts that are new machines (`restore --to-host`): to the
+    latest state, only their own media files are restored (the other app hosts keep theirs,
+    which are newer than any snapshot); to a moment or a backup, every host's are, as usual.
 
     Raises RestoreRefused (nothing changed) when: the profile has no backed-up PostgreSQL
     database, `--at` is malformed, in the future or before the oldest backup ended, `--at`
@@ -96,12 +112,14 @@ def prepare(deployment, at_text: str | None, labels: tuple[str, ...],
     holding = _probe_all(list(involved.values()), database_names)
     try:
         listing = hosts.backups(repo)
-        plan = RestorePlan(at=at, labels=labels,
+        plan = RestorePlan(at=at, labels=labels, replaced=replaced,
                            databases_with_data=sorted(n for n, full in holding.items() if full))
         for stanza, host in databases:
             label, options = stanza_options(listing.backups, stanza, at, labels)
             plan.stanzas.append(StanzaTarget(stanza, host, label, options))
         for host in _media_clients(deployment):
+            if replaced and at is None and not labels and host.name not in replaced:
+                continue
             plan.media.append(choose_snapshot(host, hosts.media_snapshots(host), at))
     except hosts.RemoteError as exc:
         raise RestoreRefused(f"{exc} (nothing was changed)") from None
@@ -127,8 +145,14 @@ def _probe_all(targets: list[Host], databases: set[str]) -> dict[str, bool]:
 
 
 def execute(deployment, plan: RestorePlan,
-            progress: Callable[[str], None] = lambda line: None) -> Outcome:
+            progress: Callable[[str], None] = lambda line: None,
+            replacement: "ReplacementRuns | None" = None) -> Outcome:
     """Stop the app, restore every database and the media files, check, start, verify.
+
+    With `replacement` (`restore --to-host`): its `provision` runs first (the new database
+    hosts set up from bare), the newest WAL is not archived from them (the old hosts are
+    gone), and after the media files the app is started and its `reconfigure` runs (a full
+    apply: every host pointed at the new machines) before the checks.
 
     Steps: archive the newest WAL per stanza (a commit, then `pgbackrest check`; skipped
     when PostgreSQL cannot, e.g. down) -> stop app units (gunicorn, Celery, beat) -> stop
@@ -156,7 +180,15 @@ def execute(deployment, plan: RestorePlan,
 
     hv = deployment.host_vars
     repo = backup_host(deployment)
+    if replacement is not None:
+        first = plan.stanzas[0].host
+        step("set up the replacement database host(s) from bare (apply --limit)", first,
+             replacement.provision)
     for target in plan.stanzas:
+        if target.host.name in plan.replaced:
+            progress(f"{target.stanza}: {target.host.name} is a new machine: restoring from "
+                     "the WAL already archived")
+            continue
         # Best effort: in a disaster PostgreSQL is down and the archive is what it is.
         started = time.monotonic()
         progress(f"archive the newest WAL of {target.stanza} on {target.host.name}")
@@ -189,6 +221,13 @@ def execute(deployment, plan: RestorePlan,
     for media in plan.media:
         step(f"restic restore of the media files (snapshot {media.snapshot[:8]})", media.host,
              lambda m=media: hosts.restore_media(m))
+    if replacement is not None:
+        for host in apps:
+            step("start the app", host, lambda h=host: hosts.set_units(
+                h, hosts.units_of_app(hv[h.name]), "start"))
+        app_running = True
+        step("apply: every host pointed at the replacement", plan.stanzas[0].host,
+             replacement.reconfigure)
     step("ssas-manage check", web, lambda: hosts.manage(web, "check", "--database",
                                                          "default"))
     step("ssas-manage migrate --check", web, lambda: hosts.manage(web, "migrate", "--check"))
@@ -199,9 +238,10 @@ def execute(deployment, plan: RestorePlan,
     except ValueError:
         raise StepFailed("ssas-manage table_checksums", web.name,
                          f"no JSON: {str(text).strip()[-200:]}") from None
-    for host in apps:
-        step("start the app", host, lambda h=host: hosts.set_units(
-            h, hosts.units_of_app(hv[h.name]), "start"))
+    if replacement is None:
+        for host in apps:
+            step("start the app", host, lambda h=host: hosts.set_units(
+                h, hosts.units_of_app(hv[h.name]), "start"))
     app_running = True
     for host in deployment.topology.with_role(Role.web):
         url = f"http://{hv[host.name]['gunicorn_bind']}/monitoring/ready/"

@@ -36,13 +36,15 @@ def last_log_for(inventory: Path) -> Path:
 def apply_deployment(deployment: Deployment, inventory: Path, *, check: bool = False,
                      diff: bool = False, limit: str | None = None, tags: str | None = None,
                      wheelhouse: Path | None = None, vault_password_file: Path | None = None,
-                     console: Console, guard: InterruptGuard | None = None) -> RunResult:
+                     console: Console, guard: InterruptGuard | None = None,
+                     extra_vars: dict | None = None) -> RunResult:
     """Run the site playbook for `deployment` on the hosts of `inventory` (a hosts.yaml path).
 
     Secrets come from the inventory's vault (created on first use), the app from the given or
     cached wheelhouse. See `run_with_secrets` for the run itself and signal handling; pass the
     command's `guard` so signals received before the run are handled the same way. The result
-    is not judged here: see `RunResult.verdict()`.
+    is not judged here: see `RunResult.verdict()`. `extra_vars` are added to every host's
+    variables (e.g. `backup_replacing_database` for `restore --to-host`).
 
     Raises InvalidInputError (vault password), OperationFailedError (wheelhouse, Ansible
     missing), and RunInterrupted when `guard` receives a signal before the run dir exists.
@@ -54,7 +56,7 @@ def apply_deployment(deployment: Deployment, inventory: Path, *, check: bool = F
     secrets = {name: stored[name] for name in SECRET_NAMES}
     needs_app = any(h.has(Role.web) or h.has(Role.celery_worker)
                     for h in deployment.topology.hosts)
-    extra = {}
+    extra = dict(extra_vars or {})
     if needs_app:
         extra["ssas_app_wheelhouse_dir"] = str(ensure_wheelhouse(wheelhouse))
     document = ansible_inventory(deployment, extra, _migration_host(deployment))

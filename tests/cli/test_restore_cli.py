@@ -208,3 +208,71 @@ def test_a_database_that_cannot_archive_now_does_not_stop_the_restore(monkeypatc
     assert code == 0, output
     assert "cannot archive now" in output
     assert hosts.calls[1][0] == "stop" and hosts.calls[-1][0] == "pgbackrest check"
+
+
+# -- --to-host: a new machine in place of a lost database host -----------------------------
+
+class Applies:
+    """Records the two applies of --to-host (limit, extra vars) in the hosts' call list."""
+
+    def __init__(self, monkeypatch, hosts, fail=False):
+        self.hosts, self.fail = hosts, fail
+        monkeypatch.setattr("ssas_deploy.cli.restore_cmd._apply_run", self.run)
+
+    def run(self, deployment, profile_ref, inventory, limit, extra_vars, what):
+        from ssas_deploy.errors import OperationFailedError
+
+        database = deployment.topology.by_name("web-1")
+        self.hosts.calls.append(("apply", limit, tuple(sorted(extra_vars.items())),
+                                 database.address))
+        if self.fail:
+            raise OperationFailedError(f"{what} failed (exit 1)")
+
+
+def test_to_host_sets_up_restores_then_points_every_host_at_the_new_machine(monkeypatch,
+                                                                              inventory):
+    hosts = Hosts(monkeypatch, holding=False)
+    Applies(monkeypatch, hosts)
+    original = inventory.read_text()
+    code, output = _restore(inventory, "--to-host", "web-1=192.0.2.20", "--yes")
+    assert code == 0, output
+    kinds = [c[0] if c[0] != "manage" else c[2] for c in hosts.calls]
+    assert kinds == ["apply", "stop", "stop", "pgbackrest restore", "start postgresql",
+                     "promoted", "restic restore", "start", "apply", "check", "migrate",
+                     "table_checksums", "ready", "ready", "pgbackrest check"]
+    assert hosts.calls[0] == ("apply", "web-1,backup-1",
+                              (("backup_replacing_database", True),), "192.0.2.20")
+    assert hosts.calls[8] == ("apply", None, (), "192.0.2.20")
+    # The old machine is gone: nothing is archived from it; the new address is in place.
+    assert "web-1 is a new machine" in output
+    assert "{name: web-1, address: 192.0.2.20}" in inventory.read_text()
+    assert (inventory.parent / "hosts.yaml.before-restore").read_text() == original
+    record = json.loads((inventory.parent / "hosts.last-restore.json").read_text())
+    assert record["to_host"] == ["web-1"] and record["tables"] == 1 and record["rows"] == 420
+    assert not list(inventory.parent.glob(".hosts.yaml*"))
+
+
+def test_to_host_refusals_leave_the_inventory_as_it_was(monkeypatch, inventory):
+    hosts = Hosts(monkeypatch)
+    Applies(monkeypatch, hosts)
+    original = inventory.read_text()
+    code, output = _restore(inventory, "--to-host", "backup-1=192.0.2.30", "--yes")
+    assert code == 2 and "backup-1: not a database host" in output, output
+    code, output = _restore(inventory, "--to-host", "web-1=192.0.2.20")  # no --yes, no tty
+    assert code == 2 and "pass --yes" in output, output
+    assert "(a new machine at 192.0.2.20)" in output
+    code, output = _restore(inventory, "--to-host", "web-1=bad address", "--yes")
+    assert code == 2 and "NAME=ADDRESS" in output, output
+    assert hosts.calls == []
+    assert inventory.read_text() == original
+    assert sorted(p.name for p in inventory.parent.iterdir()) == ["hosts.yaml"]
+
+
+def test_a_failed_setup_names_the_step_and_the_command_to_run_again(monkeypatch, inventory):
+    hosts = Hosts(monkeypatch, holding=False)
+    Applies(monkeypatch, hosts, fail=True)
+    code, output = _restore(inventory, "--to-host", "web-1=192.0.2.20", "--yes")
+    assert code == 1, output
+    assert "restore failed at 'set up the replacement database host(s)" in output
+    assert f"ssas-deploy restore --inventory {inventory} --to-host web-1 --yes" in output
+    assert [c[0] for c in hosts.calls] == ["apply"]

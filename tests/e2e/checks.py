@@ -3,7 +3,9 @@
 import json
 import re
 import secrets
+import time
 
+from ssas_deploy.migration.remote import manage, run_on
 from ssas_deploy.profiles.models import Role
 
 from .conftest import cli
@@ -61,3 +63,24 @@ def assert_live_hosts_match_render(profile, inventory) -> None:
     for host in live:
         assert host["error"] is None, host
         assert host["changes"] == [], host
+
+
+PSQL = "runuser -u postgres -- psql -XAtq -d postgres -c"
+
+
+def table_checksums(site: Site) -> list[tuple]:
+    """(table, rows, checksum) of every app table, from `table_checksums` on the first web
+    server."""
+    web = site.deployment.topology.first(Role.web)
+    document = json.loads(manage(web, "table_checksums", "--json"))
+    return [(t["table"], t["rows"], t["checksum"]) for t in document["tables"]]
+
+
+def switch_and_archive_wal(db) -> None:
+    """pg_switch_wal() on `db`, then wait until that segment is in the repository."""
+    segment = run_on(db, f"{PSQL} 'select pg_walfile_name(pg_switch_wal())'").strip()
+    deadline = time.monotonic() + 120
+    while run_on(db, f"{PSQL} 'select last_archived_wal from pg_stat_archiver'").strip() \
+            < segment:
+        assert time.monotonic() < deadline, f"WAL segment {segment} not archived in 120 s"
+        time.sleep(1)

@@ -22,7 +22,8 @@ VAULT_PASSWORD = secrets.token_urlsafe(24)
 # with SSAS_E2E_DAY2=1, which scripts/test.sh sets unless told otherwise (SSAS_E2E_DAY2=0
 # for a shorter run).
 DAY2_FILES = ("test_rollout.py", "test_self_healing.py", "test_small_interrupts.py",
-              "test_migration.py", "test_scale_out.py", "test_small_restore.py")
+              "test_migration.py", "test_scale_out.py", "test_small_restore.py",
+              "test_large_replace_database.py")
 
 
 def pytest_collection_modifyitems(config, items):

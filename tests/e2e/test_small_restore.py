@@ -9,7 +9,6 @@ back, `restore --at T --yes` gives A back, the site answers after each, and the 
 on the new timeline works. Leaves the site serving (state A) for the files that follow.
 """
 
-import json
 import os
 import subprocess
 import sys
@@ -21,16 +20,9 @@ from ssas_deploy.context.paths import MEDIA_ROOT
 from ssas_deploy.migration.remote import file_digests, manage, run_on
 from ssas_deploy.profiles.models import Role
 
+from .checks import switch_and_archive_wal, table_checksums
 from .conftest import VAULT_PASSWORD, cli
 from .site_client import Site
-
-PSQL = "runuser -u postgres -- psql -XAtq -d postgres -c"
-
-
-def _tables(site: Site) -> list[tuple]:
-    web = site.deployment.topology.first(Role.web)
-    document = json.loads(manage(web, "table_checksums", "--json"))
-    return [(t["table"], t["rows"], t["checksum"]) for t in document["tables"]]
 
 
 def _media(host) -> tuple[dict, str]:
@@ -43,16 +35,6 @@ def _write_media(host, name: str) -> None:
     run_on(host, f"mkdir -p {MEDIA_ROOT}/reports && head -c 200000 /dev/urandom > "
                  f"{MEDIA_ROOT}/reports/{name} && chown -R --reference={MEDIA_ROOT} "
                  f"{MEDIA_ROOT}/reports")
-
-
-def _switch_and_archive_wal(db) -> None:
-    """pg_switch_wal(), then wait until that segment is in the repository."""
-    segment = run_on(db, f"{PSQL} 'select pg_walfile_name(pg_switch_wal())'").strip()
-    deadline = time.monotonic() + 120
-    while run_on(db, f"{PSQL} 'select last_archived_wal from pg_stat_archiver'").strip() \
-            < segment:
-        assert time.monotonic() < deadline, f"WAL segment {segment} not archived in 120 s"
-        time.sleep(1)
 
 
 def _restore(inventory_args: list[str], *extra: str) -> tuple[subprocess.CompletedProcess,
@@ -92,7 +74,7 @@ def test_restore_latest_and_to_a_moment(small):
     started = time.monotonic()
     cli("backup", "run", "--type", "full", *args)
     backup_s = time.monotonic() - started
-    tables_a, media_a = _tables(site), _media(web)
+    tables_a, media_a = table_checksums(site), _media(web)
     time.sleep(2)
     moment = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
     time.sleep(2)
@@ -101,8 +83,8 @@ def test_restore_latest_and_to_a_moment(small):
     _write_media(web, "after.pdf")
     run_on(web, f"/usr/local/sbin/ssas-restic backup --quiet --host {web.name} "
                 f"--tag ssas-media {MEDIA_ROOT}")
-    _switch_and_archive_wal(db)
-    tables_b, media_b = _tables(site), _media(web)
+    switch_and_archive_wal(db)
+    tables_b, media_b = table_checksums(site), _media(web)
     assert tables_b != tables_a and media_b != media_a
 
     refused, _ = _restore(args)
@@ -117,12 +99,12 @@ def test_restore_latest_and_to_a_moment(small):
 
     print(f"\nrestore drill: full backup {backup_s:.1f} s")
     _restored(args, "restore (latest)", "--yes")
-    assert _tables(site) == tables_b
+    assert table_checksums(site) == tables_b
     assert _media(web) == media_b
     _site_answers(site)
 
     _restored(args, f"restore --at {moment}", "--at", moment, "--yes")
-    assert _tables(site) == tables_a
+    assert table_checksums(site) == tables_a
     assert _media(web) == media_a
     _site_answers(site)
 
@@ -134,13 +116,13 @@ def test_restore_latest_and_to_a_moment(small):
 
     # A moment seconds ago on an idle database: restore archives the newest WAL (with a
     # commit after the moment) before it stops anything, so the moment is reachable.
-    settled = _tables(site)
+    settled = table_checksums(site)
     time.sleep(2)
     recent = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
     time.sleep(2)
     _restored(args, f"restore --at {recent} (seconds ago, idle database)", "--at", recent,
               "--yes")
-    assert _tables(site) == settled
+    assert table_checksums(site) == settled
     _site_answers(site)
 
 

@@ -1,0 +1,154 @@
+"""`restore --to-host`: a database host replaced by a new machine, then restored onto it.
+
+`NAME` names a database host of the inventory (its entry already gives the new machine's
+address) or `NAME=ADDRESS` (the inventory's entry is rewritten to ADDRESS, the old file
+kept beside it). The new machine is provisioned by a first, limited run of the site
+playbook (the replacement and the backup host, `backup_replacing_database`), pgBackRest
+restores the cluster onto it, and a full apply then points every other host at it.
+"""
+
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from ssas_deploy.profiles.yaml_source import load_yaml_mapping
+from ssas_deploy.restore.plan import RestoreRefused
+
+_ADDRESS = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.:-]*$")
+# Where the inventory as it was before a rewrite is kept (beside it).
+BEFORE_SUFFIX = ".before-restore"
+
+
+@dataclass(frozen=True)
+class Replacement:
+    """One database host to replace: its inventory name and, when given, its new address."""
+
+    name: str
+    address: str | None
+
+
+def parse_replacements(texts: list[str]) -> list[Replacement]:
+    """`--to-host` values ('NAME' or 'NAME=ADDRESS') -> Replacements, in order.
+
+    Raises RestoreRefused for an empty name, an address with characters no host name or IP
+    address has, or a name given twice.
+    """
+    found: dict[str, Replacement] = {}
+    for text in texts:
+        name, _, address = text.partition("=")
+        name, address = name.strip(), address.strip()
+        if not name or ("=" in text and not _ADDRESS.fullmatch(address)):
+            raise RestoreRefused(f"--to-host '{text}': expected NAME or NAME=ADDRESS (NAME a "
+                                 "database host of the inventory, ADDRESS its new machine)")
+        if name in found:
+            raise RestoreRefused(f"--to-host names {name} twice")
+        found[name] = Replacement(name, address or None)
+    return list(found.values())
+
+
+def check_replaceable(replacements: list[Replacement], database_hosts: list[str]) -> None:
+    """RestoreRefused unless every replacement names one of `database_hosts` (the hosts of
+    the backed-up stanzas)."""
+    for replacement in replacements:
+        if replacement.name not in database_hosts:
+            raise RestoreRefused(f"--to-host {replacement.name}: not a database host of this "
+                                 f"deployment (its database hosts: {', '.join(database_hosts)})")
+
+
+def rewritten_inventory(inventory: Path, replacements: list[Replacement]) -> str | None:
+    """The inventory's text with each given address in place of its host's, or None when
+    every address given is already the inventory's.
+
+    Only the `address:` value on that host's line changes (comments and layout are kept);
+    the result is parsed again and must differ from the original in those addresses only.
+    Raises RestoreRefused when a host is not listed or its address cannot be located.
+    """
+    document = load_yaml_mapping(inventory)
+    lines = inventory.read_text(encoding="utf-8").splitlines(keepends=True)
+    expected = _entries(document.data)
+    changed = False
+    for replacement in replacements:
+        where = _locate(document.data, replacement.name)
+        if where is None:
+            raise RestoreRefused(f"{inventory}: no host named {replacement.name}")
+        role, index, old = where
+        if replacement.address is None or replacement.address == old:
+            continue
+        _, line = document.where(("hosts", role, index, "address"))
+        if line is None:
+            raise RestoreRefused(f"{inventory}: cannot find the address of {replacement.name}")
+        pattern = re.compile(r"(address:\s*)([\"']?)" + re.escape(old) + r"\2(?=\s*[,}#\n]|$)")
+        new_line, count = pattern.subn(
+            lambda m, new=replacement.address: m.group(1) + m.group(2) + new + m.group(2),
+            lines[line - 1], count=1)
+        if count != 1:
+            raise RestoreRefused(f"{inventory}:{line}: cannot rewrite the address of "
+                                 f"{replacement.name} in place; put {replacement.address} "
+                                 "there yourself and pass --to-host "
+                                 f"{replacement.name}")
+        lines[line - 1] = new_line
+        expected[replacement.name] = replacement.address
+        changed = True
+    if not changed:
+        return None
+    text = "".join(lines)
+    _verify_rewrite(inventory, text, expected)
+    return text
+
+
+def _entries(data: dict) -> dict[str, str]:
+    return {entry.get("name"): entry.get("address")
+            for entries in (data.get("hosts") or {}).values() for entry in entries or ()
+            if isinstance(entry, dict)}
+
+
+def _locate(data: dict, name: str) -> tuple[str, int, str] | None:
+    for role, entries in (data.get("hosts") or {}).items():
+        for index, entry in enumerate(entries or ()):
+            if isinstance(entry, dict) and entry.get("name") == name:
+                return role, index, str(entry.get("address"))
+    return None
+
+
+def _verify_rewrite(inventory: Path, text: str, expected: dict[str, str]) -> None:
+    probe = inventory.with_name(f".{inventory.name}.to-host-check")
+    try:
+        probe.write_text(text, encoding="utf-8")
+        after = _entries(load_yaml_mapping(probe).data)
+    finally:
+        probe.unlink(missing_ok=True)
+    if after != expected:
+        raise RestoreRefused(f"{inventory}: rewriting the address changed more than the "
+                             "address; edit the inventory yourself and pass --to-host NAME")
+
+
+def staged_inventory(inventory: Path, text: str) -> Path:
+    """Write `text` beside `inventory` (same directory, so relative key paths still hold)
+    as a hidden file, mode 0600; its path. The caller replaces or removes it."""
+    staged = inventory.with_name(f".{inventory.name}.to-host")
+    staged.write_text(text, encoding="utf-8")
+    staged.chmod(0o600)
+    return staged
+
+
+def commit_inventory(inventory: Path, staged: Path) -> Path:
+    """Keep the current inventory as `<inventory>.before-restore` and move `staged` into its
+    place (a rename: the inventory is never half-written); the kept copy's path."""
+    kept = inventory.with_name(inventory.name + BEFORE_SUFFIX)
+    shutil.copy2(inventory, kept)
+    staged.replace(inventory)
+    return kept
+
+
+def forget_host_key(known_hosts: Path, address: str, port: int) -> bool:
+    """Remove `address`'s pinned key from `known_hosts` (`ssh-keygen -R`): the replacement is
+    a new machine with its own key, even on the old address. True when one was removed."""
+    if not known_hosts.exists():
+        return False
+    name = address if port == 22 else f"[{address}]:{port}"
+    result = subprocess.run(["ssh-keygen", "-R", name, "-f", str(known_hosts)],
+                            capture_output=True, text=True, check=False)
+    Path(f"{known_hosts}.old").unlink(missing_ok=True)
+    return result.returncode == 0 and "updated" in (result.stdout + result.stderr)

@@ -1,0 +1,97 @@
+"""restore.replacement: `--to-host` parsing, the inventory rewrite and the pinned host keys."""
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from ssas_deploy.cli.options import load_deployment
+from ssas_deploy.restore.plan import RestoreRefused
+from ssas_deploy.restore.replacement import (
+    Replacement,
+    check_replaceable,
+    commit_inventory,
+    forget_host_key,
+    parse_replacements,
+    rewritten_inventory,
+    staged_inventory,
+)
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "inventories" / "large.example.yaml"
+
+
+def test_to_host_values_parse_into_names_and_addresses():
+    assert parse_replacements(["db-1", "shard-1=10.0.9.9"]) == [
+        Replacement("db-1", None), Replacement("shard-1", "10.0.9.9")]
+
+
+@pytest.mark.parametrize("bad", ["=10.0.0.1", "db-1=", "db-1=10.0.0.1; rm -rf /", "db-1=a b"])
+def test_malformed_to_host_is_refused(bad):
+    with pytest.raises(RestoreRefused, match="NAME=ADDRESS"):
+        parse_replacements([bad])
+
+
+def test_a_host_named_twice_is_refused():
+    with pytest.raises(RestoreRefused, match="twice"):
+        parse_replacements(["db-1", "db-1=10.0.0.2"])
+
+
+def test_only_database_hosts_can_be_replaced():
+    check_replaceable([Replacement("db-1", None)], ["db-1"])
+    with pytest.raises(RestoreRefused, match=r"web-1: not a database host.*db-1"):
+        check_replaceable([Replacement("web-1", None)], ["db-1"])
+
+
+def test_rewrite_changes_only_that_address_and_keeps_comments(tmp_path):
+    inventory = tmp_path / "hosts.yaml"
+    original = EXAMPLE.read_text(encoding="utf-8")
+    inventory.write_text(original, encoding="utf-8")
+    text = rewritten_inventory(inventory, [Replacement("db-1", "10.0.1.21")])
+    changed = [(a, b) for a, b in zip(original.splitlines(), text.splitlines(), strict=True)
+               if a != b]
+    assert changed == [("    - {name: db-1, address: 10.0.1.20}",
+                        "    - {name: db-1, address: 10.0.1.21}")]
+    # The rewritten file is a valid inventory of the same profile, with db-1 moved.
+    staged = staged_inventory(inventory, text)
+    deployment = load_deployment("large", staged, warn=False)
+    assert deployment.topology.by_name("db-1").address == "10.0.1.21"
+    assert staged.stat().st_mode & 0o777 == 0o600
+    kept = commit_inventory(inventory, staged)
+    assert kept.read_text(encoding="utf-8") == original
+    assert inventory.read_text(encoding="utf-8") == text and not staged.exists()
+
+
+def test_rewrite_of_a_block_style_quoted_entry(tmp_path):
+    inventory = tmp_path / "hosts.yaml"
+    inventory.write_text('hosts:\n  database:\n    - name: db-1\n      address: "10.0.0.5"  '
+                         '# old\n  web:\n    - name: web-1\n      address: 10.0.0.5\n',
+                         encoding="utf-8")
+    text = rewritten_inventory(inventory, [Replacement("db-1", "10.0.0.6")])
+    assert 'address: "10.0.0.6"  # old' in text and "      address: 10.0.0.5\n" in text
+
+
+def test_same_or_no_address_leaves_the_inventory_alone(tmp_path):
+    inventory = tmp_path / "hosts.yaml"
+    inventory.write_text(EXAMPLE.read_text(encoding="utf-8"), encoding="utf-8")
+    assert rewritten_inventory(inventory, [Replacement("db-1", None)]) is None
+    assert rewritten_inventory(inventory, [Replacement("db-1", "10.0.1.20")]) is None
+
+
+def test_an_unknown_host_is_refused(tmp_path):
+    inventory = tmp_path / "hosts.yaml"
+    inventory.write_text(EXAMPLE.read_text(encoding="utf-8"), encoding="utf-8")
+    with pytest.raises(RestoreRefused, match="no host named db-9"):
+        rewritten_inventory(inventory, [Replacement("db-9", "10.0.0.1")])
+
+
+def test_forget_host_key_removes_only_that_address(tmp_path):
+    known = tmp_path / "known_hosts"
+    key = tmp_path / "key"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    public = " ".join(key.with_suffix(".pub").read_text().split()[:2])
+    known.write_text(f"10.0.0.5 {public}\n[10.0.0.6]:2222 {public}\n", encoding="utf-8")
+    assert forget_host_key(known, "10.0.0.5", 22)
+    assert known.read_text(encoding="utf-8") == f"[10.0.0.6]:2222 {public}\n"
+    assert not forget_host_key(known, "10.0.0.5", 22)
+    assert forget_host_key(known, "10.0.0.6", 2222)
+    assert not forget_host_key(tmp_path / "absent", "10.0.0.5", 22)
