@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from ssas_deploy.handover.facts import Facts
+from ssas_deploy.handover.facts import Facts, utc
 
 
 class Mark(StrEnum):
@@ -113,10 +113,23 @@ def _cache(f: Facts) -> Judgement:
                        "server)")
 
 
+def _restored(record: dict) -> str:
+    """'restore to <point> at <time> (<tables> tables, <rows> rows checked)'."""
+    when = record.get("time")
+    at = utc(when) if isinstance(when, int | float) else "an unrecorded time"
+    onto = (f" onto the new machine(s) {', '.join(record['to_host'])}"
+            if record.get("to_host") else "")
+    return (f"`restore` {record.get('point', 'to the latest state')}{onto} on {at}: "
+            f"{record.get('tables', '?')} tables ({record.get('rows', '?')} rows) checked, "
+            "the site served afterwards")
+
+
 def _backup_tested(f: Facts) -> Judgement:
     b = f.backups
     if not f.has_backup_host:
         return not_yet("the profile has no backup host")
+    if f.last_restore:
+        return done(_restored(f.last_restore))
     if b.present:
         return not_yet(f"backups exist ({b.database_count} database, {b.files_count} media), "
                        "but no restore test is recorded for this deployment")
@@ -179,8 +192,10 @@ CHECKLISTS: tuple[Item, ...] = (
         "dashboards are configured") if f.monitoring else not_yet(
         "no dashboards: no monitoring system is set up")),
     Item("Operational", "Backup schedules established", _backup_schedule),
-    Item("Operational", "Disaster recovery plan tested", lambda f: not_yet(
-        "no disaster-recovery drill (a restore onto replacement hosts) is recorded")),
+    Item("Operational", "Disaster recovery plan tested", lambda f: done(
+        _restored(f.last_restore)) if (f.last_restore or {}).get("to_host") else not_yet(
+        "no disaster-recovery drill (`restore --to-host` onto a replacement database "
+        "server) is recorded")),
 )
 
 SECTIONS = ("Security", "Performance", "Operational")

@@ -40,3 +40,10 @@ def restore_commands(inventory: Path | str) -> tuple[str, str]:
     """
     base = f"ssas-deploy restore --inventory {shell_word(str(inventory))} --yes"
     return base, f"{base} --at 'YYYY-MM-DD HH:MM:SS'"
+
+
+def replacement_command(inventory: Path | str, database_host: str) -> str:
+    """`restore --to-host` onto a new machine for `database_host`; the placeholder
+    `NEW_ADDRESS` is for the reader to fill."""
+    return (f"ssas-deploy restore --inventory {shell_word(str(inventory))} "
+            f"--to-host {shell_word(database_host)}=NEW_ADDRESS --yes")

@@ -49,6 +49,8 @@ class Facts:
     network connection enforces TLS), 'prefer' (some only prefer it), 'local' (no network
     connection) or 'sqlite'. `api_rate` / `ml_rate`: nginx's request limits ('' without
     nginx). `load_tested` and `monitoring` are False until the product has those steps.
+    `last_restore`: the record of the last successful `restore` beside the inventory
+    (release_status.read_last_restore: time, point, to_host, tables, rows, seconds), or None.
     """
 
     deployed: bool
@@ -66,6 +68,7 @@ class Facts:
     generated_at: str
     load_tested: bool = False
     monitoring: bool = False
+    last_restore: dict | None = None
 
 
 def utc(epoch: float) -> str:
@@ -103,12 +106,12 @@ def gather_facts(deployment, inventory: Path, backups: BackupState,
                  now: Callable[[], float] | None = None) -> Facts:
     """The Facts of `deployment` (built with `inventory`), given its `backups` state.
 
-    Reads only the last-apply record and whether the vault file exists; never raises for
-    a missing or unreadable record (that is "not deployed").
+    Reads only the last-apply and last-restore records and whether the vault file exists;
+    never raises for a missing or unreadable record (that is "not deployed", "no restore").
     """
     import time
 
-    from ssas_deploy.release_status import read_last_apply
+    from ssas_deploy.release_status import read_last_apply, read_last_restore
     from ssas_deploy.secrets import vault_path_for
 
     deployed, deployed_at = _deployed(read_last_apply(Path(inventory)))
@@ -128,4 +131,5 @@ def gather_facts(deployment, inventory: Path, backups: BackupState,
         has_backup_host=deployment.topology.first(Role.backup) is not None,
         backups=backups,
         generated_at=utc((now or time.time)()),
+        last_restore=read_last_restore(Path(inventory)),
     )

@@ -12,6 +12,7 @@ from ssas_deploy.context.backup import PGBACKREST_REPO, RESTIC_REPO_ROOT
 from ssas_deploy.handover import checklists, maintenance
 from ssas_deploy.handover.commands import (
     first_admin_command,
+    replacement_command,
     restore_commands,
     shell_word,
 )
@@ -188,6 +189,22 @@ in time (UTC) within the retained backups. Both stop the app, restore the databa
 ```sh
 {newest}
 {at_time}
+```
+{_replacement(deployment, inventory)}"""
+
+
+def _replacement(deployment, inventory: str) -> str:
+    database = deployment.topology.first(Role.database)
+    if database is None or deployment.profile.database.engine != "postgresql":
+        return ""
+    return f"""
+**A lost database server** ({esc(database.name)}): set up a bare Debian 12 machine that this
+computer reaches over SSH like the others, then restore onto it. The inventory's address of
+{esc(database.name)} is rewritten (the old file is kept beside it) and every host is pointed
+at the new machine:
+
+```sh
+{replacement_command(inventory, database.name)}
 ```
 """
 

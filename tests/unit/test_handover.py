@@ -20,6 +20,7 @@ from ssas_deploy.handover.report import build_report
 from ssas_deploy.inventory import load_inventory
 from ssas_deploy.profiles.loader import load_profile
 from ssas_deploy.profiles.models import Role
+from ssas_deploy.release_status import write_last_restore
 from ssas_deploy.secrets import SecretStore, VaultPassword
 from ssas_deploy.ssh import shell_word
 
@@ -116,6 +117,18 @@ def test_backup_items_follow_the_live_list():
     assert none["Backup schedules established"].mark is Mark.not_yet
 
 
+def test_a_recorded_restore_marks_recovery_tested_and_to_host_the_dr_drill():
+    in_place = {"time": NOW - 60, "point": "to the latest archived state", "to_host": [],
+                "tables": 21, "rows": 8660, "seconds": 19.9}
+    m = marks(facts(last_restore=in_place))
+    assert m["Backup and recovery tested"].mark is Mark.done
+    assert "21 tables (8660 rows) checked" in m["Backup and recovery tested"].reason
+    assert m["Disaster recovery plan tested"].mark is Mark.not_yet
+    replaced = marks(facts(last_restore={**in_place, "to_host": ["db-1"]}))
+    assert replaced["Disaster recovery plan tested"].mark is Mark.done
+    assert "onto the new machine(s) db-1" in replaced["Disaster recovery plan tested"].reason
+
+
 # -- facts and live state ----------------------------------------------------------------
 
 def test_database_tls_per_topology(tmp_path):
@@ -200,6 +213,8 @@ def test_offline_report_has_every_section(tmp_path):
     assert "Last successful backup: unknown (--offline: the backup host was not asked)" in md
     assert f"ssas-deploy restore --inventory {inventory} --yes\n" in md
     assert "--yes --at 'YYYY-MM-DD HH:MM:SS'" in md
+    assert (f"ssas-deploy restore --inventory {inventory} --to-host db-1=NEW_ADDRESS --yes"
+            in md)
     assert "`Sun *-*-* 01:30:00`" in md and "14 daily, 8 weekly" in md
     assert "/monitoring/ready/" in md and "/health/" in md
     assert "Metrics and alerting (Prometheus): **not set up**" in md
@@ -214,7 +229,14 @@ def test_live_backups_and_a_recorded_apply_show_in_the_report(tmp_path):
                         last_files="2026-11-29 02:00:03 UTC (media files of web-1)")
     (tmp_path / "hosts.last-apply.json").write_text(json.dumps(
         {"action": "apply", "result": "ok", "time": NOW - 3600, "profile": "large"}))
+    write_last_restore(tmp_path / "hosts.yaml", {"time": NOW - 600, "to_host": ["db-1"],
+                                                 "point": "to the latest archived state",
+                                                 "tables": 21, "rows": 8660})
     report, _ = report_for(tmp_path, backups=state)
+    assert re.search(r"\| Backup and recovery tested \| done \| `restore` to the latest "
+                     r"archived state onto the new machine\(s\) db-1 on 2026-11-29 ",
+                     report.markdown)
+    assert re.search(r"\| Disaster recovery plan tested \| done \|", report.markdown)
     assert "Last successful database backup: 2026-11-29 01:31:00 UTC (full backup 1F" \
         in report.markdown
     assert re.search(r"\| Backup schedules established \| done \|", report.markdown)
