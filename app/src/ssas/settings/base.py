@@ -20,6 +20,8 @@ DEBUG = False
 ALLOWED_HOSTS: list[str] = []
 
 INSTALLED_APPS = [
+    # First: its registration/ templates replace the admin's look for staff sign-in pages.
+    "ssas.accounts",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -101,7 +103,17 @@ STATIC_ROOT = BASE_DATA_DIR / "static"
 MEDIA_URL = "media/"
 MEDIA_ROOT = BASE_DATA_DIR / "media"
 
-LOGIN_URL = "admin:login"
+# Every role signs in at /accounts/login/ (the admin's own login admits staff only).
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "dashboard"
+LOGOUT_REDIRECT_URL = "login"
+
+# Password-reset mail: files under the data directory unless the deployment's settings
+# configure SMTP (a sandbox or a school without a mail relay can still read the link there).
+EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+EMAIL_FILE_PATH = BASE_DATA_DIR / "mail"
+DEFAULT_FROM_EMAIL = "ssas@localhost"
+PASSWORD_RESET_TIMEOUT = 3 * 3600  # seconds: a reset link works for three hours
 
 # Security headers that do not depend on the deployment.
 SECURE_CONTENT_TYPE_NOSNIFF = True
