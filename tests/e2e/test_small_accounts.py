@@ -1,0 +1,73 @@
+"""Staff sign-in on the deployed small site, through nginx over HTTPS, as a browser does it.
+
+A teacher (not staff) signs in at /accounts/login/ with the CSRF cookie and token, sees the
+dashboard, signs out with a POST; a password reset writes its one mail into the data
+directory's mail folder on the web host (no SMTP relay in the sandbox).
+"""
+
+import http.cookiejar
+import re
+import secrets
+import urllib.parse
+import urllib.request
+
+from ssas_deploy.context.paths import DATA_DIR
+from ssas_deploy.migration.remote import run_on
+from ssas_deploy.profiles.models import Role
+
+from .site_client import INSECURE, Site
+
+
+class Browser:
+    """Cookies kept, redirects followed, Referer set like a browser's same-site form post."""
+
+    def __init__(self, base: str):
+        self.base = base
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()),
+            urllib.request.HTTPSHandler(context=INSECURE))
+
+    def get(self, path: str) -> tuple[str, str]:
+        with self.opener.open(self.base + path, timeout=60) as response:
+            return response.geturl(), response.read().decode()
+
+    def post(self, path: str, fields: dict, page: str) -> tuple[str, str]:
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+        body = urllib.parse.urlencode({**fields, "csrfmiddlewaretoken": token}).encode()
+        request = urllib.request.Request(self.base + path, data=body, method="POST",
+                                         headers={"Referer": self.base + path,
+                                                  "Origin": self.base})
+        with self.opener.open(request, timeout=60) as response:
+            return response.geturl(), response.read().decode()
+
+
+def test_a_teacher_signs_in_and_out_and_can_reset_the_password(small):
+    profile, inventory = small
+    site = Site(profile, inventory)
+    password = secrets.token_urlsafe(16)
+    name = f"teacher-{secrets.token_hex(3)}"
+    site.manage(Role.web, "shell", "-c",
+                "from django.contrib.auth.models import Group, User; "
+                f"u = User.objects.create_user({name!r}, {name + '@school.example'!r}, "
+                f"{password!r}); u.groups.add(Group.objects.get(name='teachers'))")
+
+    browser = Browser(site.base)
+    url, page = browser.get("/")
+    assert url.endswith("/accounts/login/?next=/"), url
+    url, page = browser.post("/accounts/login/", {"username": name, "password": password,
+                                                  "next": "/"}, page)
+    assert url == site.base + "/" and f"Signed in as {name}" in page, page[-600:]
+    url, page = browser.post("/accounts/logout/", {}, page)
+    assert url.endswith("/accounts/login/"), url
+    url, _ = browser.get("/")
+    assert "/accounts/login/" in url
+
+    url, page = browser.get("/accounts/password_reset/")
+    url, page = browser.post("/accounts/password_reset/",
+                             {"email": f"{name}@school.example"}, page)
+    assert url.endswith("/accounts/password_reset/done/"), url
+    web = site.deployment.topology.first(Role.web)
+    mails = run_on(web, f"grep -l {name} {DATA_DIR}/mail/* && "
+                        f"stat -c '%U %a' {DATA_DIR}/mail").split()
+    assert len(mails) == 3 and mails[1] == "ssas", mails
+    assert "/accounts/reset/" in run_on(web, f"cat {mails[0]}")
