@@ -47,7 +47,9 @@ def test_student_list_filters_and_pagination(school_data, teacher_client):
     assert {s["grade"] for s in grade9["results"]} == {9}
     by_code = teacher_client.get("/api/students/?school=test-high").json()
     assert by_code["count"] == 150
-    assert teacher_client.get("/api/students/?school=nope").json()["count"] == 0
+    unknown = teacher_client.get("/api/students/?school=nope")
+    assert unknown.status_code == 400 and "no school has id or code 'nope'" in unknown.json()[
+        "school"]
     one = Student.objects.order_by("id").first()
     found = teacher_client.get(f"/api/students/?search={one.student_id}").json()
     assert [s["id"] for s in found["results"]] == [one.pk]
@@ -208,3 +210,20 @@ def test_admin_site_lists_students(school_data, admin_user):
     client = Client()
     client.force_login(admin_user)
     assert client.get("/admin/students/student/").status_code == 200
+
+
+def test_every_school_filter_takes_the_code_or_the_id(school_data, teacher_client,
+                                                      admin_client):
+    school = school_data.school
+    for path in ("/api/students/", "/api/class-averages/"):
+        by_id = teacher_client.get(f"{path}?school={school.pk}")
+        by_code = teacher_client.get(f"{path}?school={school.code}")
+        assert by_id.status_code == by_code.status_code == 200, (path, by_code.content)
+        assert by_id.json()["results"] == by_code.json()["results"], path
+        assert teacher_client.get(f"{path}?school=nope").status_code == 400, path
+    report = admin_client.post("/api/reports/", {"kind": "student_list",
+                                                  "school": school.code}, format="json")
+    assert report.status_code == 202 and report.json()["school"] == school.pk, report.content
+    refused = admin_client.post("/api/reports/", {"kind": "student_list", "school": "nope"},
+                                format="json")
+    assert refused.status_code == 400 and "nope" in str(refused.json()["school"])

@@ -5,6 +5,27 @@ from ssas.reports.models import Report
 from ssas.students.models import School, Student, StudentScore
 
 
+class SchoolField(serializers.PrimaryKeyRelatedField):
+    """A school given by its id (42) or its code ("north-high"), like the `?school=` filters."""
+
+    default_error_messages = {
+        **serializers.PrimaryKeyRelatedField.default_error_messages,
+        "does_not_exist": "No school has id or code '{pk_value}'.",
+    }
+
+    def __init__(self, **kwargs):
+        super().__init__(queryset=School.objects.all(), **kwargs)
+
+    def to_internal_value(self, data):
+        text = str(data).strip()
+        if text.isdigit():
+            return super().to_internal_value(int(text))
+        school = School.objects.filter(code=text).first()
+        if school is None:
+            self.fail("does_not_exist", pk_value=text)
+        return school
+
+
 class StudentSerializer(serializers.ModelSerializer):
     school_code = serializers.CharField(source="school.code", read_only=True)
 
@@ -34,11 +55,12 @@ class BatchJobSerializer(serializers.ModelSerializer):
 
 
 class BatchRequestSerializer(serializers.Serializer):
-    school = serializers.PrimaryKeyRelatedField(queryset=School.objects.all(), required=False,
-                                                allow_null=True)
+    school = SchoolField(required=False, allow_null=True)
 
 
 class ReportSerializer(serializers.ModelSerializer):
+    school = SchoolField(required=False, allow_null=True)
+
     class Meta:
         model = Report
         fields = ["id", "kind", "school", "params", "status", "requested_by", "row_count",

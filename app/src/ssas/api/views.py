@@ -14,7 +14,7 @@ from ssas.ml.models import BatchJob
 from ssas.ml.tasks import start_batch_job
 from ssas.reports.models import Report
 from ssas.reports.tasks import request_report
-from ssas.students.models import Student
+from ssas.students.models import School, Student
 
 from .permissions import TeachersMayRequest
 from .serializers import (
@@ -51,15 +51,30 @@ def _int_param(request, name):
         raise ValidationError({name: "must be an integer"}) from None
 
 
+def _school_param(request):
+    """`?school=` as a school id: the id itself or the school's code; None when absent.
+
+    Raises ValidationError (400) when no school has that id or code.
+    """
+    value = (request.query_params.get("school") or "").strip()
+    if not value:
+        return None
+    lookup = {"pk": int(value)} if value.isdigit() else {"code": value}
+    school_id = School.objects.filter(**lookup).values_list("pk", flat=True).first()
+    if school_id is None:
+        raise ValidationError({"school": f"no school has id or code '{value}'"})
+    return school_id
+
+
 class StudentViewSet(viewsets.ModelViewSet):
     serializer_class = StudentSerializer
 
     def get_queryset(self):
         qs = Student.objects.select_related("school")
         params = self.request.query_params
-        school = params.get("school")
-        if school:
-            qs = qs.filter(school_id=school) if school.isdigit() else qs.filter(school__code=school)
+        school = _school_param(self.request)
+        if school is not None:
+            qs = qs.filter(school_id=school)
         grade = _int_param(self.request, "grade")
         if grade is not None:
             qs = qs.filter(grade=grade)
@@ -99,7 +114,7 @@ class StudentViewSet(viewsets.ModelViewSet):
 class ClassAveragesView(APIView):
     def get(self, request):
         rows = class_averages(
-            school_id=_int_param(request, "school"),
+            school_id=_school_param(request),
             grade=_int_param(request, "grade"),
             academic_year_id=_int_param(request, "academic_year"),
             class_name=request.query_params.get("class_name") or None,
@@ -109,7 +124,7 @@ class ClassAveragesView(APIView):
 
 class AnomaliesView(APIView):
     def get(self, request):
-        flagged = _ml(service.detect_anomalies, _int_param(request, "school"))
+        flagged = _ml(service.detect_anomalies, _school_param(request))
         students = Student.objects.in_bulk([f["id"] for f in flagged])
         return Response({"results": [
             {**f, "student_id": students[f["id"]].student_id, "name": str(students[f["id"]])}
