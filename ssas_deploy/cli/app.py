@@ -15,6 +15,7 @@ from ssas_deploy.cli import (
     restore_cmd,
     sandbox_cmd,
     secrets_cmd,
+    users_cmd,
 )
 
 app = typer.Typer(
@@ -29,6 +30,7 @@ app.add_typer(profiles_cmd.app, name="profiles")
 app.add_typer(secrets_cmd.app, name="secrets")
 app.add_typer(sandbox_cmd.app, name="sandbox")
 app.add_typer(backup_cmd.app, name="backup")
+app.add_typer(users_cmd.app, name="users")
 app.command("preflight")(preflight_cmd.preflight)
 app.command("apply")(apply_cmd.apply)
 app.command("status")(release_cmd.status)

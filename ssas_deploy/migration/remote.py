@@ -42,11 +42,16 @@ def _client(host: Host):
         raise RemoteError(str(exc)) from None
 
 
-def run_on(host: Host, command: str, timeout: float = 1800) -> str:
-    """Run `command` as root on `host`; its stdout (text). RemoteError on failure."""
+def run_on(host: Host, command: str, timeout: float = 1800, stdin: str | None = None) -> str:
+    """Run `command` as root on `host`, `stdin` (if given) on its standard input; its stdout
+    (text). RemoteError on failure."""
     client = _client(host)
     try:
-        _stdin, stdout, stderr = client.exec_command(as_root(host, command), timeout=timeout)
+        channel_in, stdout, stderr = client.exec_command(as_root(host, command),
+                                                         timeout=timeout)
+        if stdin is not None:
+            channel_in.write(stdin)
+            channel_in.channel.shutdown_write()
         output = stdout.read()
         errors = stderr.read().decode(errors="replace")
         code = stdout.channel.recv_exit_status()
@@ -61,9 +66,10 @@ def run_on(host: Host, command: str, timeout: float = 1800) -> str:
     return output.decode(errors="replace")
 
 
-def manage(host: Host, *args: str, timeout: float = 1800) -> str:
-    """`ssas-manage ARGS` in the app's environment on `host`; its stdout."""
-    return run_on(host, f"{MANAGE} {shlex.join(args)}", timeout)
+def manage(host: Host, *args: str, timeout: float = 1800, stdin: str | None = None) -> str:
+    """`ssas-manage ARGS` in the app's environment on `host` (`stdin` on its standard
+    input); its stdout."""
+    return run_on(host, f"{MANAGE} {shlex.join(args)}", timeout, stdin)
 
 
 def set_units(host: Host, units: list[str], action: str) -> None:

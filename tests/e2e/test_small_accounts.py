@@ -1,11 +1,14 @@
-"""Staff sign-in on the deployed small site, through nginx over HTTPS, as a browser does it.
+"""Staff accounts on the deployed small site, through nginx over HTTPS, as a browser does it.
 
-A teacher (not staff) signs in at /accounts/login/ with the CSRF cookie and token, sees the
-dashboard, signs out with a POST; a password reset writes its one mail into the data
-directory's mail folder on the web host (no SMTP relay in the sandbox).
+`ssas-deploy users create` makes a teacher (the password only in a 0600 file); the teacher
+signs in at /accounts/login/ with the CSRF cookie and token, sees the dashboard, signs out
+with a POST; a password reset writes its one mail into the data directory's mail folder on
+the web host (no SMTP relay in the sandbox); `users list` shows the account and, once
+`users disable` ran, the same password no longer signs in.
 """
 
 import http.cookiejar
+import json
 import re
 import secrets
 import urllib.parse
@@ -15,6 +18,7 @@ from ssas_deploy.context.paths import DATA_DIR
 from ssas_deploy.migration.remote import run_on
 from ssas_deploy.profiles.models import Role
 
+from .conftest import cli
 from .site_client import INSECURE, Site
 
 
@@ -41,15 +45,17 @@ class Browser:
             return response.geturl(), response.read().decode()
 
 
-def test_a_teacher_signs_in_and_out_and_can_reset_the_password(small):
+def test_a_teacher_signs_in_and_out_and_can_reset_the_password(small, tmp_path):
     profile, inventory = small
     site = Site(profile, inventory)
-    password = secrets.token_urlsafe(16)
     name = f"teacher-{secrets.token_hex(3)}"
-    site.manage(Role.web, "shell", "-c",
-                "from django.contrib.auth.models import Group, User; "
-                f"u = User.objects.create_user({name!r}, {name + '@school.example'!r}, "
-                f"{password!r}); u.groups.add(Group.objects.get(name='teachers'))")
+    secret = tmp_path / f"{name}.password"
+    args = ["--profile", str(profile), "--inventory", str(inventory)]
+    created = cli("users", "create", name, "--role", "teacher", "--email",
+                  f"{name}@school.example", "--password-file", str(secret), *args)
+    password = secret.read_text(encoding="utf-8").strip()
+    assert secret.stat().st_mode & 0o777 == 0o600
+    assert password not in created.stdout + created.stderr
 
     browser = Browser(site.base)
     url, page = browser.get("/")
@@ -71,3 +77,13 @@ def test_a_teacher_signs_in_and_out_and_can_reset_the_password(small):
                         f"stat -c '%U %a' {DATA_DIR}/mail").split()
     assert len(mails) == 3 and mails[1] == "ssas", mails
     assert "/accounts/reset/" in run_on(web, f"cat {mails[0]}")
+
+    listed = json.loads(cli("users", "list", "--json", *args).stdout)
+    assert {"username": name, "role": "teacher", "active": True} == {
+        k: v for k, v in next(u for u in listed if u["username"] == name).items()
+        if k in ("username", "role", "active")}
+    cli("users", "disable", name, *args)
+    browser = Browser(site.base)
+    _, page = browser.get("/accounts/login/")
+    _, page = browser.post("/accounts/login/", {"username": name, "password": password}, page)
+    assert "did not match" in page

@@ -1,0 +1,130 @@
+"""`ssas-deploy users create | list | disable | reset-password`: the site's staff accounts.
+
+Everything runs as `ssas-manage ssas_users ...` on the first web host (the app's own
+management command, in the app's environment). A new password is generated here
+(`secrets.token_urlsafe`, 128 bits), written once to a 0600 file the operator names (refused
+if it exists), and sent to the host on the command's stdin: it is never on a command line,
+printed or logged. If the host refuses, the file is removed again.
+
+Exit codes: 0 done; 1 the host failed or could not be reached (named); 2 bad input (unknown
+role, the password file exists or cannot be written, no such user).
+"""
+
+import json
+import os
+import secrets
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ssas_deploy.cli.options import load_deployment
+from ssas_deploy.cli.release_cmd import InventoryRequired, ProfileDefaulted, _profile_for
+from ssas_deploy.console import display_error, out, print_raw, reporting
+from ssas_deploy.errors import EXIT_FAILED, EXIT_INVALID_INPUT
+
+app = typer.Typer(help="Staff accounts of the deployed site: create, list, disable, reset "
+                       "a password.", no_args_is_help=True)
+
+# The app's roles (ssas.students.roles): teachers read everything, admins also write.
+ROLES = ("teacher", "admin")
+
+NameArgument = Annotated[str, typer.Argument(help="The account's username.")]
+RoleOption = Annotated[str, typer.Option("--role", help="teacher (reads every page and the "
+                                                        "API) or admin (also writes; staff)")]
+EmailOption = Annotated[str, typer.Option("--email", help="For password-reset mails.")]
+PasswordFileOption = Annotated[Path, typer.Option(
+    "--password-file", help="Where the generated initial password is written (mode 0600; "
+                            "must not exist yet). Hand it to the person, then delete it.")]
+JsonOption = Annotated[bool, typer.Option("--json", help="One JSON document on stdout.")]
+
+
+@app.command("create")
+def create(name: NameArgument, inventory: InventoryRequired, role: RoleOption,
+           password_file: PasswordFileOption, email: EmailOption = "",
+           profile: ProfileDefaulted = None) -> None:
+    """Create an account with a generated password (written to --password-file only)."""
+    _check_role(role)
+    _with_new_password(profile, inventory, password_file, "create", name, "--role", role,
+                       "--email", email)
+    out().print(f"Created {role} {name}. The initial password is in {password_file} (0600): "
+                "they sign in at /accounts/login/ and change it.", markup=False,
+                highlight=False)
+
+
+@app.command("reset-password")
+def reset_password(name: NameArgument, inventory: InventoryRequired,
+                   password_file: PasswordFileOption,
+                   profile: ProfileDefaulted = None) -> None:
+    """Give an account a new generated password (written to --password-file only)."""
+    _with_new_password(profile, inventory, password_file, "reset-password", name)
+    out().print(f"New password for {name} in {password_file} (0600).", markup=False,
+                highlight=False)
+
+
+@app.command("disable")
+def disable(name: NameArgument, inventory: InventoryRequired,
+            profile: ProfileDefaulted = None) -> None:
+    """Stop an account from signing in (its sessions and API token stop working too)."""
+    _run(profile, inventory, "disable", name)
+    out().print(f"Disabled {name}.", markup=False, highlight=False)
+
+
+@app.command("list")
+def list_users(inventory: InventoryRequired, profile: ProfileDefaulted = None,
+               as_json: JsonOption = False) -> None:
+    """Every account: username, role, active, email, last sign-in (UTC)."""
+    from rich.table import Table
+
+    users = json.loads(_run(profile, inventory, "list", "--json"))
+    if as_json:
+        print_raw(json.dumps(users, indent=1))
+        return
+    table = Table("username", "role", "active", "email", "last sign-in (UTC)")
+    for user in users:
+        table.add_row(user["username"], user["role"], "yes" if user["active"] else "no",
+                      user["email"] or "", user["last_login"] or "never")
+    out().print(table)
+
+
+def _check_role(role: str) -> None:
+    if role not in ROLES:
+        display_error(f"--role {role}: expected one of {', '.join(ROLES)}; nothing was changed")
+        raise typer.Exit(EXIT_INVALID_INPUT)
+
+
+def _with_new_password(profile, inventory: Path, password_file: Path, *args: str) -> None:
+    password = secrets.token_urlsafe(16)
+    try:
+        descriptor = os.open(password_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        display_error(f"{password_file} exists; name a new file (nothing was changed)")
+        raise typer.Exit(EXIT_INVALID_INPUT) from None
+    except OSError as exc:
+        display_error(f"{password_file}: {exc.strerror}; nothing was changed")
+        raise typer.Exit(EXIT_INVALID_INPUT) from None
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(password + "\n")
+    try:
+        _run(profile, inventory, *args, "--password-stdin", stdin=password + "\n")
+    except BaseException:
+        password_file.unlink(missing_ok=True)
+        raise
+
+
+def _run(profile, inventory: Path, *args: str, stdin: str | None = None) -> str:
+    """`ssas-manage ssas_users ARGS` on the first web host; its stdout. Exits 1 (host) or
+    2 (the app refused: no such user, a bad role or name) with the host's message."""
+    from ssas_deploy.migration.remote import RemoteError, manage
+    from ssas_deploy.profiles.models import Role
+
+    with reporting():
+        deployment = load_deployment(_profile_for(profile, inventory), inventory, warn=False)
+    web = deployment.topology.first(Role.web)
+    try:
+        return manage(web, "ssas_users", *args, timeout=300, stdin=stdin)
+    except RemoteError as exc:
+        # ssas_users exits 2 when it refuses (CommandError(returncode=2)): nothing changed.
+        display_error(str(exc))
+        raise typer.Exit(EXIT_INVALID_INPUT if " exited 2:" in str(exc) else EXIT_FAILED
+                         ) from None
