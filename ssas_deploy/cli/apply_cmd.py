@@ -70,16 +70,16 @@ def _apply(profile: str, inventory: Path, *, limit: str | None, tags: str | None
 
 
 def print_next_steps(deployment, profile: str, inventory: Path) -> None:
-    """After a full successful apply: the site's URL, the command that creates the first
-    admin account and the one that writes the handover report for the school's IT staff."""
-    from ssas_deploy.handover.commands import first_admin_command, handover_command
-    from ssas_deploy.profiles.models import Role
+    """After a full successful apply: the site's URL, the commands that create the first
+    staff accounts and the one that writes the handover report for the school's IT staff."""
+    from ssas_deploy.handover.commands import handover_command, user_create_command
 
     console = out()
     console.print(f"SSAS is running: {_site_url(deployment)}", markup=False)
-    console.print("Create the first admin account (asks for a name and password):",
-                  markup=False)
-    console.print(f"  {first_admin_command(deployment.topology.first(Role.web))}",
+    console.print("Create the first staff accounts (each password goes to its 0600 file "
+                  "only; staff sign in at /accounts/login/):", markup=False)
+    console.print(f"  {user_create_command(inventory, 'principal', 'admin')}", markup=False)
+    console.print(f"  {user_create_command(inventory, 'teacher-name', 'teacher')}",
                   markup=False)
     console.print("Write the handover report for the school's IT staff:", markup=False)
     console.print(f"  {handover_command(profile, inventory)}", markup=False)

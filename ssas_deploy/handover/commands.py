@@ -47,3 +47,12 @@ def replacement_command(inventory: Path | str, database_host: str) -> str:
     `NEW_ADDRESS` is for the reader to fill."""
     return (f"ssas-deploy restore --inventory {shell_word(str(inventory))} "
             f"--to-host {shell_word(database_host)}=NEW_ADDRESS --yes")
+
+
+def user_create_command(inventory: Path | str, name: str, role: str) -> str:
+    """`ssas-deploy users create NAME --role ROLE ...` with a password file named after the
+    account and the placeholder e-mail `NAME@school.example` for the reader to fill."""
+    return (f"ssas-deploy users create {shell_word(name)} --role {role} "
+            f"--email {shell_word(name)}@school.example "
+            f"--password-file {shell_word(name)}.password "
+            f"--inventory {shell_word(str(inventory))}")

@@ -15,6 +15,7 @@ from ssas_deploy.handover.commands import (
     replacement_command,
     restore_commands,
     shell_word,
+    user_create_command,
 )
 from ssas_deploy.handover.facts import Facts
 from ssas_deploy.profiles.models import Role
@@ -46,7 +47,7 @@ def build_markdown(deployment, inventory: Path | str, profile_ref: str, facts: F
     parts = [
         _title(deployment, inventory, profile_ref, facts),
         _site(deployment, facts),
-        _accounts(deployment),
+        _accounts(deployment, inventory),
         _topology(deployment),
         _vault(inventory, facts),
         _backups(deployment, inventory, facts),
@@ -80,28 +81,39 @@ def _site(deployment, facts: Facts) -> str:
 - Address: <{by_name}> (the profile's server name: it must resolve to the load balancer), or
   <{by_address}> directly.
 - HTTPS with {esc(cert)}; plain HTTP redirects to HTTPS.
-- Sign in at <{by_name}admin/>; the dashboard is <{by_name}>.
+- Staff sign in at <{by_name}accounts/login/> (every role); the admin is <{by_name}admin/>.
 """
 
 
-def _accounts(deployment) -> str:
+def _accounts(deployment, inventory: str) -> str:
     web = deployment.topology.first(Role.web)
     by_name, _ = site_urls(deployment)
     return f"""## First accounts
 
-1. **First administrator**: run this from a machine that holds the inventory's SSH key; it
-   asks for a user name, e-mail and password:
+Run these from a machine that holds the inventory and its SSH key. Each generates the
+account's first password and writes it only to the named file (mode 0600): hand it over,
+then delete the file. Nothing prints or logs a password.
+
+1. **The principal or IT administrator** (role `admin`: reads and changes data, opens the
+   admin):
 
    ```sh
-   {first_admin_command(web)}
+   {user_create_command(inventory, "principal", "admin")}
    ```
+2. **Each teacher** (role `teacher`: reads every page and the API):
 
-   `ssas-env` runs the app's management command on {esc(web.name)} as the app user, with the
-   settings and secrets the running site uses.
-2. **Teachers and other staff**: sign in at <{by_name}admin/> as that administrator, open
-   *Users*, *Add user*, then on the user's page tick *Staff status* (the sign-in page admits
-   staff accounts only) and add the group **teachers** (reads everything) or **admins** (also
-   changes data). Give no one *Superuser status* but the IT administrators.
+   ```sh
+   {user_create_command(inventory, "teacher-name", "teacher")}
+   ```
+3. They sign in at <{by_name}accounts/login/> and change the password (*Change password*
+   in the page header). A forgotten password: *Forgotten your password?* on the sign-in page
+   mails a one-time link (until an SMTP relay is configured the mail is written to
+   `/var/lib/ssas/mail/` on {esc(web.name)}), or `ssas-deploy users reset-password NAME
+   --password-file FILE --inventory {shell_word(inventory)}`. `users list` shows every account,
+   `users disable NAME` stops one from signing in.
+
+A superuser for the IT staff only (asks for a name and password):
+`{first_admin_command(web)}`.
 """
 
 

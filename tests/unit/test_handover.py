@@ -207,6 +207,9 @@ def test_offline_report_has_every_section(tmp_path):
         assert f"\n{heading}\n" in md, heading
     assert "https://ssas.school.internal/" in md and "https://10.0.1.5/" in md
     assert "ssh -t -p 2222 -i ~/.ssh/id_ed25519 deploy@10.0.1.10 sudo ssas-env" in md
+    assert (f"ssas-deploy users create principal --role admin --email principal@school.example "
+            f"--password-file principal.password --inventory {inventory}") in md
+    assert "--role teacher" in md and "https://ssas.school.internal/accounts/login/" in md
     assert "| worker-1 | 10.0.1.40 | celery\\_worker | 4 | 8 | 100 | ssd |" in md
     assert str(tmp_path / "hosts.secrets.vault.yml") in md
     assert f"ssas-deploy secrets show-path --inventory {inventory}" in md
