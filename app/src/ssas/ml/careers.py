@@ -1,4 +1,12 @@
-"""Career profiles: which subjects matter for which career (weights sum to 1)."""
+"""Career profiles: which subject areas matter for which career (weights sum to 1), and
+which of a school's subjects belong to which area.
+
+A school's subject codes are its own (`MATH`, `ENGL`, `bio-11`, ...): `subject_area` matches
+the code, then the name, case-insensitively and ignoring punctuation, against each area's
+common names (SUBJECT_ALIASES).
+"""
+
+import re
 
 CAREER_PROFILES: dict[str, dict[str, float]] = {
     "Software Engineer": {"math": 0.45, "computer-science": 0.4, "physics": 0.15},
@@ -13,3 +21,59 @@ CAREER_PROFILES: dict[str, dict[str, float]] = {
     "Graphic Designer": {"art": 0.6, "computer-science": 0.25, "literature": 0.15},
     "Teacher": {"english": 0.3, "literature": 0.2, "history": 0.2, "math": 0.3},
 }
+
+# Each area's common codes and names (compared after `_normalize`): the area itself is one.
+SUBJECT_ALIASES: dict[str, tuple[str, ...]] = {
+    "math": ("maths", "mathematics", "mth", "mat", "mathematik", "algebra", "calculus"),
+    "computer-science": ("cs", "compsci", "computing", "computer science", "ict", "it",
+                         "informatics", "information technology", "programming"),
+    "physics": ("phy", "phys"),
+    "chemistry": ("chem", "che"),
+    "biology": ("bio", "biol", "life sciences"),
+    "english": ("eng", "engl", "ela", "english language", "language arts"),
+    "literature": ("lit", "english literature", "eng lit"),
+    "history": ("his", "hist"),
+    "geography": ("geo", "geog"),
+    "economics": ("eco", "econ", "business studies"),
+    "art": ("arts", "fine art", "fine arts", "visual arts", "art and design", "design"),
+}
+
+
+def _normalize(text: str) -> str:
+    return re.sub(r"[^0-9a-z]", "", text.casefold())
+
+
+_AREA_OF = {_normalize(alias): area for area, aliases in SUBJECT_ALIASES.items()
+            for alias in (area, *aliases)}
+
+
+def subject_area(code: str, name: str = "") -> str | None:
+    """The career area of a subject from its code, else its name; None when neither matches.
+
+    Examples: ("MATH", "") -> "math"; ("M101", "Mathematics") -> "math"; ("PE", "Sport") ->
+    None. A code with a trailing level or year ("bio-11", "ENGL2") matches by its letters.
+    """
+    for text in (code, re.sub(r"[-_ ]?\d+$", "", code), name):
+        area = _AREA_OF.get(_normalize(text)) if text else None
+        if area:
+            return area
+    return None
+
+
+def career_weights(subjects: list[str], names: dict[str, str] | None = None
+                   ) -> dict[str, list[tuple[int, float]]]:
+    """{career: [(subject index, weight), ...]} for the careers at least one of `subjects`
+    (codes, in tensor order) serves; an area's weight is split evenly among its subjects."""
+    names = names or {}
+    by_area: dict[str, list[int]] = {}
+    for index, code in enumerate(subjects):
+        area = subject_area(code, names.get(code, ""))
+        if area:
+            by_area.setdefault(area, []).append(index)
+    weights = {}
+    for career, profile in CAREER_PROFILES.items():
+        pairs = [(i, w / len(by_area[area])) for area, w in profile.items()
+                 if area in by_area for i in by_area[area]]
+        if pairs:
+            weights[career] = pairs
+    return weights

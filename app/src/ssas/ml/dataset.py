@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from ssas.students.models import StudentScore
+from ssas.students.models import StudentScore, Subject
 
 
 @dataclass
@@ -15,6 +15,7 @@ class ScoreTensor:
     school_ids: np.ndarray  # shape (n,)
     subjects: list[str]  # subject codes, shape (s,)
     scores: np.ndarray  # float, NaN where missing, shape (n, s, p); periods oldest first
+    subject_names: dict[str, str] = field(default_factory=dict)  # code -> name
 
     @property
     def n_students(self) -> int:
@@ -58,4 +59,7 @@ def load_tensor(*, school_id=None, student_ids=None, subjects=None) -> ScoreTens
             "academic_year__start_date", "term", "total_score",
         ).iterator(chunk_size=5000)
     )
-    return build_tensor(rows, subjects)
+    tensor = build_tensor(rows, subjects)
+    tensor.subject_names = dict(Subject.objects.filter(code__in=tensor.subjects)
+                                .values_list("code", "name"))
+    return tensor

@@ -8,7 +8,7 @@ from sklearn.linear_model import Ridge
 from sklearn.neighbors import NearestNeighbors
 from sklearn.preprocessing import StandardScaler
 
-from .careers import CAREER_PROFILES
+from .careers import career_weights
 from .dataset import ScoreTensor
 from .features import anomaly_features, column_fill, prediction_rows, subject_means
 
@@ -37,16 +37,12 @@ def fit_career_recommender(tensor: ScoreTensor) -> dict:
     bundle = _base(tensor)
     means = subject_means(tensor.scores, bundle["fill"])
     scaler = StandardScaler().fit(means)
-    weights = np.zeros((len(CAREER_PROFILES), len(tensor.subjects)))
-    careers = []
-    for row, (career, profile) in enumerate(CAREER_PROFILES.items()):
-        careers.append(career)
-        for code, w in profile.items():
-            if code in tensor.subjects:
-                weights[row, tensor.subjects.index(code)] = w
-    known = weights.sum(axis=1) > 0
-    bundle.update(scaler=scaler, careers=[c for c, k in zip(careers, known, strict=True) if k],
-                  weights=weights[known])
+    matched = career_weights(tensor.subjects, tensor.subject_names)
+    weights = np.zeros((len(matched), len(tensor.subjects)))
+    for row, pairs in enumerate(matched.values()):
+        for index, w in pairs:
+            weights[row, index] = w
+    bundle.update(scaler=scaler, careers=list(matched), weights=weights)
     return bundle
 
 

@@ -8,9 +8,10 @@ from contextlib import contextmanager
 import numpy as np
 
 from ssas.monitoring.metrics import ML_ERRORS, ML_LATENCY, ML_PREDICTIONS
-from ssas.students.models import Student
+from ssas.students.models import Student, Subject
 
 from .cache import cached
+from .careers import subject_area
 from .dataset import ScoreTensor, load_tensor
 from .estimators import MODEL_NAMES
 from .features import anomaly_features, prediction_rows, subject_means
@@ -148,4 +149,33 @@ def get_system_health(store: ModelStore | None = None) -> dict:
     models = {name: {"status": "ok" if v else "missing", "version": v}
               for name, v in versions.items()}
     status = "healthy" if all(m["status"] == "ok" for m in models.values()) else "degraded"
-    return {"status": status, "models": models}
+    result = {"status": status, "models": models}
+    try:
+        unmatched = careers_unmatched()
+    except Exception:  # noqa: BLE001 - the database check reports the outage
+        unmatched = None
+    if unmatched:
+        result.update(status="degraded", careers=unmatched)
+    return result
+
+
+_CAREER_CHECK: dict = {}
+CAREER_CHECK_SECONDS = 60.0
+
+
+def careers_unmatched(now: float | None = None) -> str | None:
+    """Why career recommendations would be empty, or None: the school has subjects and
+    none of them maps to a career area (careers.subject_area). One small query, remembered
+    for CAREER_CHECK_SECONDS per process (health is polled often)."""
+    now = time.monotonic() if now is None else now
+    if _CAREER_CHECK and 0 <= now - _CAREER_CHECK["at"] < CAREER_CHECK_SECONDS:
+        return _CAREER_CHECK["reason"]
+    subjects = list(Subject.objects.values_list("code", "name")[:500])
+    reason = None
+    if subjects and not any(subject_area(code, name) for code, name in subjects):
+        shown = ", ".join(code for code, _ in subjects[:8])
+        reason = (f"no career profile matches any subject ({shown}"
+                  f"{', ...' if len(subjects) > 8 else ''}): career recommendations are empty; "
+                  "use the subjects' common names or codes (see ssas.ml.careers)")
+    _CAREER_CHECK.update(at=now, reason=reason)
+    return reason

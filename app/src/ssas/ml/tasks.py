@@ -45,7 +45,9 @@ def _analyse(tensor, store: ModelStore) -> list[dict]:
     sums = np.bincount(index[:, 0], weights=predicted, minlength=tensor.n_students)
     counts = np.bincount(index[:, 0], minlength=tensor.n_students)
     z = careers["scaler"].transform(subject_means(tensor.scores, careers["fill"]))
-    best_career = np.argmax(z @ careers["weights"].T, axis=1)
+    # No career matches the school's subjects: no top career (health says why).
+    best_career = (np.argmax(z @ careers["weights"].T, axis=1) if careers["careers"]
+                   else None)
     averages = np.nanmean(tensor.scores.reshape(tensor.n_students, -1), axis=1)
     return [
         {
@@ -54,7 +56,8 @@ def _analyse(tensor, store: ModelStore) -> list[dict]:
             "predicted_average": float(sums[i] / counts[i]) if counts[i] else None,
             "anomaly_score": float(score[i]),
             "is_anomaly": bool(flagged[i]),
-            "top_career": careers["careers"][best_career[i]],
+            "top_career": careers["careers"][best_career[i]] if best_career is not None
+            else "",
         }
         for i in range(tensor.n_students)
     ]
