@@ -48,7 +48,7 @@ def test_report_of_a_run_interrupted_before_ansible_started(capsys):
     assert "before Ansible started: no host was changed" in capsys.readouterr().err
 
 
-def test_a_full_apply_ends_with_the_first_admin_and_handover_commands(tmp_path, capsys):
+def test_a_full_apply_ends_with_the_first_accounts_and_handover_commands(tmp_path, capsys):
     from ssas_deploy.cli.apply_cmd import print_next_steps
     from ssas_deploy.cli.options import load_deployment
 
@@ -60,6 +60,7 @@ def test_a_full_apply_ends_with_the_first_admin_and_handover_commands(tmp_path, 
     print_next_steps(deployment, "small", inventory)
     printed = capsys.readouterr().out
     assert "SSAS is running: https://192.168.1.10/" in printed
-    assert ("ssh -t -p 2222 admin@192.168.1.10 sudo ssas-env ssas-manage createsuperuser"
-            in printed)
+    assert (f"ssas-deploy users create principal --role admin --email principal@school.example "
+            f"--password-file principal.password --inventory {inventory}") in printed
+    assert "users create teacher-name --role teacher" in printed
     assert f"ssas-deploy handover --profile small --inventory {inventory}" in printed
