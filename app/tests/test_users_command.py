@@ -48,6 +48,8 @@ def test_disable_and_reset_password(db, monkeypatch):
     (("create", "weak", "--role", "teacher", "--password-stdin"), "123", "password refused"),
     (("reset-password", "ghost", "--password-stdin"), PASSWORD, "no user named ghost"),
     (("disable", "ghost"), "", "no user named ghost"),
+    (("create", "bad", "--role", "admin", "--email", "not-an-email", "--password-stdin"),
+     PASSWORD, "email: Enter a valid email address"),
 ])
 def test_refusals_exit_2_and_change_nothing(db, monkeypatch, args, stdin, message):
     User.objects.create_user("dup", password=PASSWORD)

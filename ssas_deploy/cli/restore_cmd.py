@@ -16,7 +16,13 @@ import typer
 from ssas_deploy.cli.options import load_deployment
 from ssas_deploy.cli.release_cmd import InventoryRequired, ProfileDefaulted, _profile_for
 from ssas_deploy.console import display_error, err, out, reporting
-from ssas_deploy.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_INVALID_INPUT
+from ssas_deploy.errors import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_INVALID_INPUT,
+    InvalidInputError,
+)
+from ssas_deploy.ssh import shell_word
 
 AtOption = Annotated[str | None, typer.Option(
     "--at", help="Restore the databases as they were at this moment, UTC: "
@@ -52,14 +58,18 @@ def restore(inventory: InventoryRequired, profile: ProfileDefaulted = None,
             replacements = rep.parse_replacements(to_host or [])
             text = rep.rewritten_inventory(inventory, replacements) if replacements else None
             staged = rep.staged_inventory(inventory, text) if text is not None else None
-            deployment = load_deployment(profile_ref, staged or inventory, warn=False)
+            try:
+                deployment = load_deployment(profile_ref, staged or inventory, warn=False)
+            except InvalidInputError as exc:
+                raise (rep.as_given(exc, staged, inventory, replacements) if staged
+                       else exc) from None
             rep.check_replaceable(replacements, [h.name for _, h in stanza_hosts(deployment)])
             plan = prepare(deployment, at, tuple(backup or ()),
                            replaced=tuple(r.name for r in replacements))
         if not yes:
             _confirm(plan)
         if staged is not None:
-            kept = rep.commit_inventory(inventory, staged)
+            kept = rep.commit_inventory(inventory, staged, time.strftime("%Y%m%d%H%M%S"))
             staged = None
             err().print(f"{inventory}: the new address(es) written; the inventory as it was "
                         f"is kept as {kept}.", markup=False, highlight=False)
@@ -67,7 +77,7 @@ def restore(inventory: InventoryRequired, profile: ProfileDefaulted = None,
         if staged is not None:
             staged.unlink(missing_ok=True)
     runs = _replacement_runs(deployment, plan, profile_ref, inventory) if replacements else None
-    code = _execute(deployment, plan, inventory, at, backup, runs)
+    code = _execute(deployment, plan, inventory, at, backup, runs, profile)
     if code:
         raise typer.Exit(code)
 
@@ -126,7 +136,7 @@ def _confirm(plan) -> None:
         raise typer.Exit(EXIT_INVALID_INPUT)
 
 
-def _execute(deployment, plan, inventory: Path, at, labels, runs=None) -> int:
+def _execute(deployment, plan, inventory: Path, at, labels, runs=None, profile=None) -> int:
     from ssas_deploy.restore.run import StepFailed, execute
 
     started = time.monotonic()
@@ -141,11 +151,11 @@ def _execute(deployment, plan, inventory: Path, at, labels, runs=None) -> int:
         outcome = execute(deployment, plan, progress, runs)
     except StepFailed as exc:
         display_error(str(exc))
-        _way_back(deployment, plan, inventory, at, labels, exc.app_running)
+        _way_back(deployment, plan, inventory, at, labels, exc.app_running, profile)
         return EXIT_FAILED
     except KeyboardInterrupt:
         display_error("interrupted during the restore")
-        _way_back(deployment, plan, inventory, at, labels, False)
+        _way_back(deployment, plan, inventory, at, labels, False, profile)
         return EXIT_INTERRUPTED
     _print_tables(outcome)
     seconds = time.monotonic() - started
@@ -170,7 +180,8 @@ def _record(inventory: Path, plan, outcome, seconds: float) -> None:
         display_warning(f"could not record this restore beside the inventory: {exc}")
 
 
-def _way_back(deployment, plan, inventory: Path, at, labels, app_running: bool) -> None:
+def _way_back(deployment, plan, inventory: Path, at, labels, app_running: bool,
+              profile: str | None = None) -> None:
     from ssas_deploy.restore.run import way_back
 
     console = err()
@@ -178,7 +189,9 @@ def _way_back(deployment, plan, inventory: Path, at, labels, app_running: bool) 
         console.print("The app was restored and started again; only the check above failed.",
                       markup=False, highlight=False)
         return
-    again = f"ssas-deploy restore --inventory {inventory}"
+    again = f"ssas-deploy restore --inventory {shell_word(str(inventory))}"
+    if profile:
+        again += f" --profile {shell_word(profile)}"
     if at:
         again += f" --at '{at}'"
     for label in labels or ():

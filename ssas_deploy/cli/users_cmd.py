@@ -12,6 +12,7 @@ role, the password file exists or cannot be written, no such user).
 
 import json
 import os
+import re
 import secrets
 from pathlib import Path
 from typing import Annotated
@@ -34,8 +35,8 @@ RoleOption = Annotated[str, typer.Option("--role", help="teacher (reads every pa
                                                         "API) or admin (also writes; staff)")]
 EmailOption = Annotated[str, typer.Option("--email", help="For password-reset mails.")]
 PasswordFileOption = Annotated[Path, typer.Option(
-    "--password-file", help="Where the generated initial password is written (mode 0600; "
-                            "must not exist yet). Hand it to the person, then delete it.")]
+    "--password-file", help="Where the generated password is written (mode 0600; must not "
+                            "exist yet). Hand it to the person, then delete it.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="One JSON document on stdout.")]
 
 
@@ -45,6 +46,7 @@ def create(name: NameArgument, inventory: InventoryRequired, role: RoleOption,
            profile: ProfileDefaulted = None) -> None:
     """Create an account with a generated password (written to --password-file only)."""
     _check_role(role)
+    _check_name(name)
     _with_new_password(profile, inventory, password_file, "create", name, "--role", role,
                        "--email", email)
     out().print(f"Created {role} {name}. The initial password is in {password_file} (0600): "
@@ -93,8 +95,20 @@ def _check_role(role: str) -> None:
         raise typer.Exit(EXIT_INVALID_INPUT)
 
 
+def _check_name(name: str) -> None:
+    # Django's own rule for usernames (UnicodeUsernameValidator), checked before any change.
+    if not re.fullmatch(r"[\w.@+-]{1,150}", name):
+        display_error(f"username '{name}': use 1-150 letters, digits and @ . + - _ only; "
+                      "nothing was changed")
+        raise typer.Exit(EXIT_INVALID_INPUT)
+
+
 def _with_new_password(profile, inventory: Path, password_file: Path, *args: str) -> None:
     password = secrets.token_urlsafe(16)
+    if password_file.is_dir():
+        display_error(f"{password_file} is a directory: name a file in it (nothing was "
+                      "changed)")
+        raise typer.Exit(EXIT_INVALID_INPUT)
     try:
         descriptor = os.open(password_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:

@@ -41,9 +41,14 @@ CALENDAR: tuple[Task, ...] = (
          "`ssas-deploy migrate` to a larger tier."),
     Task("Monthly", "Security audit",
          "`ssas-deploy secrets list --inventory {inventory}` (rotate old secrets with "
-         "`secrets rotate NAME`, then `apply`); review the accounts in the site's `/admin/`."),
+         "`secrets rotate NAME`, then `apply`); review the accounts with "
+         "`ssas-deploy users list --inventory {inventory}` (disable the ones that left with "
+         "`users disable NAME`)."),
     Task("Quarterly", "Disaster recovery testing",
-         "Restore to a point in time and check the site: `{restore_at}`."),
+         "In a quiet hour (it replaces the live data with the backup's: writes after the "
+         "moment are lost), restore to a moment minutes ago and check the site: "
+         "`{restore_at}`; `ssas-deploy backup list` first, `handover` afterwards records the "
+         "test. A lost database server: `restore --to-host` (the Backups section)."),
     Task("Quarterly", "Infrastructure cost optimization",
          "The profile budgets {cost} a month for this tier; compare with the bills."),
     Task("Quarterly", "Technology stack updates",

@@ -68,7 +68,14 @@ For the school's IT staff: how to reach, administer, back up, restore and look a
 Smart Student Analytics System. Generated {facts.generated_at} from the profile
 {code(profile_ref)} and the inventory {code(inventory)} ({esc(applied)}). This report holds no
 password or key.
-"""
+{_profile_note(profile_ref, facts)}"""
+
+
+def _profile_note(profile_ref: str, facts: Facts) -> str:
+    if facts.deployed:
+        return ""
+    return (f"\nThe commands below take the profile of the last apply; until one is recorded, "
+            f"add `--profile {shell_word(profile_ref)}` to each `ssas-deploy` command.\n")
 
 
 def _site(deployment, facts: Facts) -> str:

@@ -13,6 +13,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from ssas_deploy.errors import InvalidInputError, Problem
 from ssas_deploy.profiles.yaml_source import load_yaml_mapping
 from ssas_deploy.restore.plan import RestoreRefused
 
@@ -66,7 +67,8 @@ def rewritten_inventory(inventory: Path, replacements: list[Replacement]) -> str
     Raises RestoreRefused when a host is not listed or its address cannot be located.
     """
     document = load_yaml_mapping(inventory)
-    lines = inventory.read_text(encoding="utf-8").splitlines(keepends=True)
+    with inventory.open(encoding="utf-8", newline="") as handle:  # CRLF files stay CRLF
+        lines = handle.read().splitlines(keepends=True)
     expected = _entries(document.data)
     changed = False
     for replacement in replacements:
@@ -81,7 +83,7 @@ def rewritten_inventory(inventory: Path, replacements: list[Replacement]) -> str
             raise RestoreRefused(f"{inventory}: cannot find the address of {replacement.name}")
         pattern = re.compile(r"(address:\s*)([\"']?)" + re.escape(old) + r"\2(?=\s*[,}#\n]|$)")
         new_line, count = pattern.subn(
-            lambda m, new=replacement.address: m.group(1) + m.group(2) + new + m.group(2),
+            lambda m, new=replacement.address: m.group(1) + _quoted(new, m.group(2)),
             lines[line - 1], count=1)
         if count != 1:
             raise RestoreRefused(f"{inventory}:{line}: cannot rewrite the address of "
@@ -96,6 +98,16 @@ def rewritten_inventory(inventory: Path, replacements: list[Replacement]) -> str
     text = "".join(lines)
     _verify_rewrite(inventory, text, expected)
     return text
+
+
+def _quoted(address: str, quote: str) -> str:
+    """`address` as a YAML scalar: in the entry's own quotes, or in double quotes when YAML
+    would read it bare as something else than a string (10, null, yes, 1e3)."""
+    import yaml
+
+    if not quote and not isinstance(yaml.safe_load(address), str):
+        quote = '"'
+    return f"{quote}{address}{quote}"
 
 
 def _entries(data: dict) -> dict[str, str]:
@@ -115,31 +127,48 @@ def _locate(data: dict, name: str) -> tuple[str, int, str] | None:
 def _verify_rewrite(inventory: Path, text: str, expected: dict[str, str]) -> None:
     probe = inventory.with_name(f".{inventory.name}.to-host-check")
     try:
-        probe.write_text(text, encoding="utf-8")
-        after = _entries(load_yaml_mapping(probe).data)
+        probe.write_text(text, encoding="utf-8", newline="")
+        after = {name: str(address)
+                 for name, address in _entries(load_yaml_mapping(probe).data).items()}
     finally:
         probe.unlink(missing_ok=True)
-    if after != expected:
+    if after != {name: str(address) for name, address in expected.items()}:
         raise RestoreRefused(f"{inventory}: rewriting the address changed more than the "
                              "address; edit the inventory yourself and pass --to-host NAME")
 
 
 def staged_inventory(inventory: Path, text: str) -> Path:
-    """Write `text` beside `inventory` (same directory, so relative key paths still hold)
-    as a hidden file, mode 0600; its path. The caller replaces or removes it."""
-    staged = inventory.with_name(f".{inventory.name}.to-host")
-    staged.write_text(text, encoding="utf-8")
-    staged.chmod(0o600)
+    """Write `text` beside the inventory's real file (a symlink is followed, so the rename
+    below replaces the target) as a hidden file with the inventory's mode; its path. The
+    caller commits or removes it."""
+    target = inventory.resolve()
+    staged = target.with_name(f".{target.name}.to-host")
+    staged.write_text(text, encoding="utf-8", newline="")
+    staged.chmod(target.stat().st_mode & 0o777)
     return staged
 
 
-def commit_inventory(inventory: Path, staged: Path) -> Path:
-    """Keep the current inventory as `<inventory>.before-restore` and move `staged` into its
-    place (a rename: the inventory is never half-written); the kept copy's path."""
-    kept = inventory.with_name(inventory.name + BEFORE_SUFFIX)
-    shutil.copy2(inventory, kept)
-    staged.replace(inventory)
+def commit_inventory(inventory: Path, staged: Path, stamp: str) -> Path:
+    """Keep the current inventory as `<inventory>.before-restore` (with `-<stamp>` when
+    that name is taken: an earlier copy is never overwritten) and move `staged` into the
+    real file's place (a rename: the inventory is never half-written); the kept copy."""
+    target = inventory.resolve()
+    kept = target.with_name(target.name + BEFORE_SUFFIX)
+    if kept.exists():
+        kept = target.with_name(f"{target.name}{BEFORE_SUFFIX}-{stamp}")
+    shutil.copy2(target, kept)
+    staged.replace(target)
     return kept
+
+
+def as_given(error: InvalidInputError, staged: Path, inventory: Path,
+             replacements: list[Replacement]) -> InvalidInputError:
+    """`error` from loading the staged inventory, told about the user's inventory instead
+    (the staged file is gone by the time the message is read)."""
+    given = ", ".join(f"{r.name}={r.address}" for r in replacements if r.address)
+    problems = [Problem(inventory if p.file == staged else p.file, p.line, p.field,
+                        f"{p.message} (with --to-host {given})") for p in error.problems]
+    return InvalidInputError(problems)
 
 
 def forget_host_key(known_hosts: Path, address: str, port: int) -> bool:

@@ -109,6 +109,8 @@ def prepare(deployment, at_text: str | None, labels: tuple[str, ...],
     database_names = {h.name for _, h in databases}
     involved = {h.name: h for h in [repo, *(h for _, h in databases), *_app_hosts(deployment),
                                     *deployment.topology.with_role(Role.load_balancer)]}
+    if replaced:  # its full apply touches every host: each must answer before anything
+        involved = {h.name: h for h in deployment.topology.hosts}
     holding = _probe_all(list(involved.values()), database_names)
     try:
         listing = hosts.backups(repo)

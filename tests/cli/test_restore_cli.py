@@ -3,6 +3,7 @@
 import json
 import socket
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -88,6 +89,13 @@ def inventory(tmp_path):
     path.write_text("ssh: {user: root}\nhosts:\n  web:\n    - {name: web-1, address: 192.0.2.10}\n"
                     "  backup:\n    - {name: backup-1, address: 192.0.2.11}\n")
     return path
+
+
+def _restore_profile(inventory, profile, *extra):
+    result = runner.invoke(app, ["restore", "-i", str(inventory), "-p", profile, *extra])
+    output = result.output + result.stderr
+    assert "Traceback" not in output
+    return result.exit_code, output
 
 
 def _restore(inventory, *extra):
@@ -274,5 +282,29 @@ def test_a_failed_setup_names_the_step_and_the_command_to_run_again(monkeypatch,
     code, output = _restore(inventory, "--to-host", "web-1=192.0.2.20", "--yes")
     assert code == 1, output
     assert "restore failed at 'set up the replacement database host(s)" in output
-    assert f"ssas-deploy restore --inventory {inventory} --to-host web-1 --yes" in output
+    assert (f"ssas-deploy restore --inventory {inventory} --profile small --to-host web-1 "
+            "--yes") in output
     assert [c[0] for c in hosts.calls] == ["apply"]
+
+
+def test_a_rewritten_inventory_that_is_invalid_names_the_users_file(monkeypatch, inventory):
+    hosts = Hosts(monkeypatch)
+    Applies(monkeypatch, hosts)
+    original = inventory.read_text()
+    # The backup host's address: two hosts on one address is refused by the inventory check.
+    code, output = _restore(inventory, "--to-host", "web-1=192.0.2.11", "--yes")
+    assert code == 2, output
+    assert f"{inventory}:" in output and "with --to-host web-1=192.0.2.11" in output
+    assert ".to-host" not in output
+    assert inventory.read_text() == original and hosts.calls == []
+    assert sorted(p.name for p in inventory.parent.iterdir()) == ["hosts.yaml"]
+
+
+def test_to_host_probes_every_host_of_the_deployment(monkeypatch, tmp_path):
+    hosts = Hosts(monkeypatch, unreachable=("cache-1",))
+    inventory = tmp_path / "hosts.yaml"
+    example = (Path(__file__).resolve().parents[2] / "inventories" / "large.example.yaml")
+    inventory.write_text(example.read_text())
+    code, output = _restore_profile(inventory, "large", "--to-host", "db-1", "--yes")
+    assert code == 2 and "cannot reach cache-1" in output, output
+    assert hosts.calls == []

@@ -91,3 +91,20 @@ def test_list_shows_a_table(monkeypatch, inventory):
     code, output = _users("list", "-i", str(inventory), "-p", "small")
     assert code == 0, output
     assert "ms-lee" in output and "teacher" in output and "never" in output and "no" in output
+
+
+@pytest.mark.parametrize("name", ["", "two words", "x" * 151, "semi;colon"])
+def test_a_bad_username_is_refused_before_anything(monkeypatch, inventory, tmp_path, name):
+    host = Host(monkeypatch)
+    code, output = _users("create", name, "--role", "teacher", "--password-file",
+                          str(tmp_path / "p"), "-i", str(inventory), "-p", "small")
+    assert code == 2 and "nothing was changed" in output, output
+    assert host.calls == [] and not (tmp_path / "p").exists()
+
+
+def test_a_directory_as_password_file_is_named_as_such(monkeypatch, inventory, tmp_path):
+    host = Host(monkeypatch)
+    code, output = _users("reset-password", "x", "--password-file", str(tmp_path),
+                          "-i", str(inventory), "-p", "small")
+    assert code == 2 and "is a directory" in output, output
+    assert host.calls == []

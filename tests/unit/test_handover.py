@@ -210,6 +210,7 @@ def test_offline_report_has_every_section(tmp_path):
     assert (f"ssas-deploy users create principal --role admin --email principal@school.example "
             f"--password-file principal.password --inventory {inventory}") in md
     assert "--role teacher" in md and "https://ssas.school.internal/accounts/login/" in md
+    assert "until one is recorded, add `--profile large` to each" in md  # no apply recorded
     assert "| worker-1 | 10.0.1.40 | celery\\_worker | 4 | 8 | 100 | ssd |" in md
     assert str(tmp_path / "hosts.secrets.vault.yml") in md
     assert f"ssas-deploy secrets show-path --inventory {inventory}" in md

@@ -55,10 +55,13 @@ def test_rewrite_changes_only_that_address_and_keeps_comments(tmp_path):
     staged = staged_inventory(inventory, text)
     deployment = load_deployment("large", staged, warn=False)
     assert deployment.topology.by_name("db-1").address == "10.0.1.21"
-    assert staged.stat().st_mode & 0o777 == 0o600
-    kept = commit_inventory(inventory, staged)
+    assert staged.stat().st_mode & 0o777 == inventory.stat().st_mode & 0o777
+    kept = commit_inventory(inventory, staged, "20261130120000")
     assert kept.read_text(encoding="utf-8") == original
     assert inventory.read_text(encoding="utf-8") == text and not staged.exists()
+    # A second replacement keeps the first copy and stamps its own.
+    again = commit_inventory(inventory, staged_inventory(inventory, original), "20261201")
+    assert again.name == "hosts.yaml.before-restore-20261201" and kept.exists()
 
 
 def test_rewrite_of_a_block_style_quoted_entry(tmp_path):
@@ -95,3 +98,18 @@ def test_forget_host_key_removes_only_that_address(tmp_path):
     assert not forget_host_key(known, "10.0.0.5", 22)
     assert forget_host_key(known, "10.0.0.6", 2222)
     assert not forget_host_key(tmp_path / "absent", "10.0.0.5", 22)
+
+
+def test_crlf_symlinks_modes_and_bare_numbers(tmp_path):
+    real = tmp_path / "real.yaml"
+    real.write_bytes(EXAMPLE.read_text(encoding="utf-8").replace("\n", "\r\n").encode())
+    real.chmod(0o644)
+    link = tmp_path / "hosts.yaml"
+    link.symlink_to(real)
+    text = rewritten_inventory(link, [Replacement("db-1", "10")])
+    assert text.count("\r\n") == EXAMPLE.read_text(encoding="utf-8").count("\n")
+    assert '{name: db-1, address: "10"}' in text  # bare 10 would be a number
+    staged = staged_inventory(link, text)
+    assert staged.parent == tmp_path and staged.stat().st_mode & 0o777 == 0o644
+    commit_inventory(link, staged, "x")
+    assert link.is_symlink() and real.read_bytes() == text.encode()

@@ -63,7 +63,11 @@ class Command(BaseCommand):
             raise refuse(f"user {username} exists already")
         user = User(username=username, email=email, is_staff=role == "admin")
         user.set_password(self._password(user))
-        user.full_clean(exclude=["password"])
+        try:
+            user.full_clean(exclude=["password"])
+        except ValidationError as exc:
+            raise refuse("; ".join(f"{k}: {' '.join(v)}" for k, v in
+                                   exc.message_dict.items())) from None
         user.save()
         user.groups.add(Group.objects.get(name=ROLE_GROUPS[role]))
         self.stdout.write(f"created {role} {username}")
