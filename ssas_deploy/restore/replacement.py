@@ -9,7 +9,6 @@ restores the cluster onto it, and a full apply then points every other host at i
 
 import re
 import shutil
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -169,15 +168,3 @@ def as_given(error: InvalidInputError, staged: Path, inventory: Path,
     problems = [Problem(inventory if p.file == staged else p.file, p.line, p.field,
                         f"{p.message} (with --to-host {given})") for p in error.problems]
     return InvalidInputError(problems)
-
-
-def forget_host_key(known_hosts: Path, address: str, port: int) -> bool:
-    """Remove `address`'s pinned key from `known_hosts` (`ssh-keygen -R`): the replacement is
-    a new machine with its own key, even on the old address. True when one was removed."""
-    if not known_hosts.exists():
-        return False
-    name = address if port == 22 else f"[{address}]:{port}"
-    result = subprocess.run(["ssh-keygen", "-R", name, "-f", str(known_hosts)],
-                            capture_output=True, text=True, check=False)
-    Path(f"{known_hosts}.old").unlink(missing_ok=True)
-    return result.returncode == 0 and "updated" in (result.stdout + result.stderr)

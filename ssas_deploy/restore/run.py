@@ -182,6 +182,12 @@ def execute(deployment, plan: RestorePlan,
 
     hv = deployment.host_vars
     repo = backup_host(deployment)
+
+    def start_app() -> None:
+        for host in apps:
+            step("start the app", host, lambda h=host: hosts.set_units(
+                h, hosts.units_of_app(hv[h.name]), "start"))
+
     if replacement is not None:
         first = plan.stanzas[0].host
         step("set up the replacement database host(s) from bare (apply --limit)", first,
@@ -224,9 +230,7 @@ def execute(deployment, plan: RestorePlan,
         step(f"restic restore of the media files (snapshot {media.snapshot[:8]})", media.host,
              lambda m=media: hosts.restore_media(m))
     if replacement is not None:
-        for host in apps:
-            step("start the app", host, lambda h=host: hosts.set_units(
-                h, hosts.units_of_app(hv[h.name]), "start"))
+        start_app()
         app_running = True
         step("apply: every host pointed at the replacement", plan.stanzas[0].host,
              replacement.reconfigure)
@@ -241,9 +245,7 @@ def execute(deployment, plan: RestorePlan,
         raise StepFailed("ssas-manage table_checksums", web.name,
                          f"no JSON: {str(text).strip()[-200:]}") from None
     if replacement is None:
-        for host in apps:
-            step("start the app", host, lambda h=host: hosts.set_units(
-                h, hosts.units_of_app(hv[h.name]), "start"))
+        start_app()
     app_running = True
     for host in deployment.topology.with_role(Role.web):
         url = f"http://{hv[host.name]['gunicorn_bind']}/monitoring/ready/"

@@ -4,7 +4,8 @@ Ansible's runs go through Mitogen (see `workspace.ansible_environment`), which s
 with `StrictHostKeyChecking yes` when host key checking is on: a host whose key is not in
 `<inventory>.known_hosts` yet would be refused. Before a run, OpenSSH itself records the key
 of each such host (`StrictHostKeyChecking=accept-new`, a no-op login); a key already pinned
-is never replaced, so a host whose key changed is still refused by the run.
+is never replaced, so a host whose key changed is still refused by the run; only a declared
+replacement (`restore --to-host`) forgets the old key first (`forget_host_key`).
 """
 
 import subprocess
@@ -18,8 +19,7 @@ def host_key_recorded(known_hosts: Path, address: str, port: int) -> bool:
     """Whether `known_hosts` has a key for `address` (`[address]:port` when port != 22)."""
     if not known_hosts.exists():
         return False
-    name = address if port == 22 else f"[{address}]:{port}"
-    found = subprocess.run(["ssh-keygen", "-F", name, "-f", str(known_hosts)],
+    found = subprocess.run(["ssh-keygen", "-F", _known_name(address, port), "-f", str(known_hosts)],
                            capture_output=True, check=False)
     return found.returncode == 0 and bool(found.stdout.strip())
 
@@ -51,3 +51,18 @@ def pin_new_host_keys(document: dict, known_hosts: Path) -> list[str]:
         if host_key_recorded(known_hosts, address, port):
             pinned.append(name)
     return pinned
+
+
+def forget_host_key(known_hosts: Path, address: str, port: int) -> bool:
+    """Remove `address`'s pinned key from `known_hosts` (`ssh-keygen -R`): the replacement is
+    a new machine with its own key, even on the old address. True when one was removed."""
+    if not known_hosts.exists():
+        return False
+    result = subprocess.run(["ssh-keygen", "-R", _known_name(address, port),
+                             "-f", str(known_hosts)], capture_output=True, text=True, check=False)
+    Path(f"{known_hosts}.old").unlink(missing_ok=True)
+    return result.returncode == 0 and "updated" in (result.stdout + result.stderr)
+
+
+def _known_name(address: str, port: int) -> str:
+    return address if port == 22 else f"[{address}]:{port}"

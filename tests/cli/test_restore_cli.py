@@ -99,10 +99,7 @@ def _restore_profile(inventory, profile, *extra):
 
 
 def _restore(inventory, *extra):
-    result = runner.invoke(app, ["restore", "-i", str(inventory), "-p", "small", *extra])
-    output = result.output + result.stderr
-    assert "Traceback" not in output
-    return result.exit_code, output
+    return _restore_profile(inventory, "small", *extra)
 
 
 def test_latest_restore_runs_every_step_in_order(monkeypatch, inventory):

@@ -2,7 +2,11 @@
 
 import subprocess
 
-from ssas_deploy.runner.host_keys import host_key_recorded, pin_new_host_keys
+from ssas_deploy.runner.host_keys import (
+    forget_host_key,
+    host_key_recorded,
+    pin_new_host_keys,
+)
 from ssas_deploy.runner.workspace import mitogen_strategy
 
 from ..conftest import closed_port
@@ -56,3 +60,16 @@ def test_mitogen_is_the_strategy_unless_the_user_chose_one(monkeypatch):
     assert chosen["ANSIBLE_STRATEGY_PLUGINS"].endswith("ansible_mitogen/plugins/strategy")
     monkeypatch.setenv("ANSIBLE_STRATEGY", "linear")
     assert mitogen_strategy() == {}
+
+
+def test_forget_host_key_removes_only_that_address(tmp_path):
+    known = tmp_path / "known_hosts"
+    key = tmp_path / "key"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    public = " ".join(key.with_suffix(".pub").read_text().split()[:2])
+    known.write_text(f"10.0.0.5 {public}\n[10.0.0.6]:2222 {public}\n", encoding="utf-8")
+    assert forget_host_key(known, "10.0.0.5", 22)
+    assert known.read_text(encoding="utf-8") == f"[10.0.0.6]:2222 {public}\n"
+    assert not forget_host_key(known, "10.0.0.5", 22)
+    assert forget_host_key(known, "10.0.0.6", 2222)
+    assert not forget_host_key(tmp_path / "absent", "10.0.0.5", 22)

@@ -1,6 +1,5 @@
 """restore.replacement: `--to-host` parsing, the inventory rewrite and the pinned host keys."""
 
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -11,7 +10,6 @@ from ssas_deploy.restore.replacement import (
     Replacement,
     check_replaceable,
     commit_inventory,
-    forget_host_key,
     parse_replacements,
     rewritten_inventory,
     staged_inventory,
@@ -85,19 +83,6 @@ def test_an_unknown_host_is_refused(tmp_path):
     inventory.write_text(EXAMPLE.read_text(encoding="utf-8"), encoding="utf-8")
     with pytest.raises(RestoreRefused, match="no host named db-9"):
         rewritten_inventory(inventory, [Replacement("db-9", "10.0.0.1")])
-
-
-def test_forget_host_key_removes_only_that_address(tmp_path):
-    known = tmp_path / "known_hosts"
-    key = tmp_path / "key"
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
-    public = " ".join(key.with_suffix(".pub").read_text().split()[:2])
-    known.write_text(f"10.0.0.5 {public}\n[10.0.0.6]:2222 {public}\n", encoding="utf-8")
-    assert forget_host_key(known, "10.0.0.5", 22)
-    assert known.read_text(encoding="utf-8") == f"[10.0.0.6]:2222 {public}\n"
-    assert not forget_host_key(known, "10.0.0.5", 22)
-    assert forget_host_key(known, "10.0.0.6", 2222)
-    assert not forget_host_key(tmp_path / "absent", "10.0.0.5", 22)
 
 
 def test_crlf_symlinks_modes_and_bare_numbers(tmp_path):
