@@ -5,6 +5,7 @@ import typer
 from ssas_deploy.cli import (
     apply_cmd,
     backup_cmd,
+    data_cmd,
     handover_cmd,
     migrate_cmd,
     plan_cmd,
@@ -31,6 +32,7 @@ app.add_typer(secrets_cmd.app, name="secrets")
 app.add_typer(sandbox_cmd.app, name="sandbox")
 app.add_typer(backup_cmd.app, name="backup")
 app.add_typer(users_cmd.app, name="users")
+app.add_typer(data_cmd.app, name="data")
 app.command("preflight")(preflight_cmd.preflight)
 app.command("apply")(apply_cmd.apply)
 app.command("status")(release_cmd.status)

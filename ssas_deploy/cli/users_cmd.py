@@ -19,10 +19,10 @@ from typing import Annotated
 
 import typer
 
-from ssas_deploy.cli.options import load_deployment
-from ssas_deploy.cli.release_cmd import InventoryRequired, ProfileDefaulted, _profile_for
-from ssas_deploy.console import display_error, out, print_raw, reporting
-from ssas_deploy.errors import EXIT_FAILED, EXIT_INVALID_INPUT
+from ssas_deploy.cli.release_cmd import InventoryRequired, ProfileDefaulted
+from ssas_deploy.cli.web_host import manage_on_web_host
+from ssas_deploy.console import display_error, out, print_raw
+from ssas_deploy.errors import EXIT_INVALID_INPUT
 
 app = typer.Typer(help="Staff accounts of the deployed site: create, list, disable, reset "
                        "a password.", no_args_is_help=True)
@@ -127,18 +127,5 @@ def _with_new_password(profile, inventory: Path, password_file: Path, *args: str
 
 
 def _run(profile, inventory: Path, *args: str, stdin: str | None = None) -> str:
-    """`ssas-manage ssas_users ARGS` on the first web host; its stdout. Exits 1 (host) or
-    2 (the app refused: no such user, a bad role or name) with the host's message."""
-    from ssas_deploy.migration.remote import RemoteError, manage
-    from ssas_deploy.profiles.models import Role
-
-    with reporting():
-        deployment = load_deployment(_profile_for(profile, inventory), inventory, warn=False)
-    web = deployment.topology.first(Role.web)
-    try:
-        return manage(web, "ssas_users", *args, timeout=300, stdin=stdin)
-    except RemoteError as exc:
-        # ssas_users exits 2 when it refuses (CommandError(returncode=2)): nothing changed.
-        display_error(str(exc))
-        raise typer.Exit(EXIT_INVALID_INPUT if " exited 2:" in str(exc) else EXIT_FAILED
-                         ) from None
+    """`ssas-manage ssas_users ARGS` on the first web host; its stdout."""
+    return manage_on_web_host(profile, inventory, "ssas_users", *args, stdin=stdin)

@@ -42,7 +42,8 @@ def _client(host: Host):
         raise RemoteError(str(exc)) from None
 
 
-def run_on(host: Host, command: str, timeout: float = 1800, stdin: str | None = None) -> str:
+def run_on(host: Host, command: str, timeout: float = 1800,
+           stdin: str | bytes | None = None) -> str:
     """Run `command` as root on `host`, `stdin` (if given) on its standard input; its stdout
     (text). RemoteError on failure."""
     client = _client(host)
@@ -66,7 +67,8 @@ def run_on(host: Host, command: str, timeout: float = 1800, stdin: str | None = 
     return output.decode(errors="replace")
 
 
-def manage(host: Host, *args: str, timeout: float = 1800, stdin: str | None = None) -> str:
+def manage(host: Host, *args: str, timeout: float = 1800,
+           stdin: str | bytes | None = None) -> str:
     """`ssas-manage ARGS` in the app's environment on `host` (`stdin` on its standard
     input); its stdout."""
     return run_on(host, f"{MANAGE} {shlex.join(args)}", timeout, stdin)

@@ -13,6 +13,7 @@ import re
 import secrets
 import urllib.parse
 import urllib.request
+from pathlib import Path
 
 from ssas_deploy.context.paths import DATA_DIR
 from ssas_deploy.migration.remote import run_on
@@ -87,3 +88,38 @@ def test_a_teacher_signs_in_and_out_and_can_reset_the_password(small, tmp_path):
     _, page = browser.get("/accounts/login/")
     _, page = browser.post("/accounts/login/", {"username": name, "password": password}, page)
     assert "did not match" in page
+
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "app" / "docs" / "import-templates"
+
+
+def test_data_import_of_the_template_files_then_the_api_lists_the_students(small, tmp_path):
+    profile, inventory = small
+    args = ["--profile", str(profile), "--inventory", str(inventory)]
+    files = [str(path) for path in sorted(TEMPLATES.glob("*.csv"))]
+    bad = tmp_path / "scores.csv"
+    bad.write_text("student_id,subject,academic_year,term,total_score\n"
+                   "HS-0001,MATH,2025/2026,1,70\nHS-0002,MATH,2025/2026,9,70\n")
+
+    dry = cli("data", "import", *files, "--dry-run", "--json", *args)
+    assert sum(f["created"] for f in json.loads(dry.stdout)["files"]) == 132
+    refused = cli("data", "import", *files, str(bad), *args, check=False)
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert f"{bad}:3: term: '9': expected a whole number from 1 to 3" in (
+        refused.stdout + refused.stderr)
+
+    first = json.loads(cli("data", "import", *files, "--json", *args).stdout)
+    assert first["committed"] and sum(f["created"] for f in first["files"]) == 132
+    again = json.loads(cli("data", "import", *files, "--json", *args).stdout)
+    assert [(f["created"], f["updated"]) for f in again["files"]] == [(0, 0)] * 5
+    assert sum(f["unchanged"] for f in again["files"]) == 132
+
+    site = Site(profile, inventory)
+    name = f"reader-{secrets.token_hex(3)}"
+    secret = tmp_path / f"{name}.password"
+    cli("users", "create", name, "--role", "teacher", "--password-file", str(secret), *args)
+    site.log_in(name, secret.read_text(encoding="utf-8").strip())
+    status, body = site.request("/api/students/?school=hillside")
+    assert status == 200, body
+    assert sorted(s["student_id"] for s in body["results"]) == [
+        "HS-0001", "HS-0002", "HS-0003", "HS-0004"]
