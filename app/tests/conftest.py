@@ -5,7 +5,7 @@ from rest_framework.test import APIClient
 
 from ssas.ml import store
 from ssas.ml.training import train_all
-from ssas.students.roles import ADMINS, TEACHERS
+from ssas.students.roles import ADMINS, COUNSELLORS, TEACHERS
 from ssas.students.synthetic import generate_school
 
 
@@ -28,6 +28,18 @@ def _user(username, group=None, **extra):
 @pytest.fixture
 def teacher(db):
     return _user("teacher", TEACHERS)
+
+
+@pytest.fixture
+def counsellor(db):
+    return _user("counsellor", COUNSELLORS)
+
+
+@pytest.fixture
+def counsellor_client(counsellor):
+    client = APIClient()
+    client.force_authenticate(counsellor)
+    return client
 
 
 @pytest.fixture

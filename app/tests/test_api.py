@@ -39,51 +39,51 @@ def test_basic_and_token_auth(school_data, teacher):
     assert client.get("/api/students/").status_code == 200
 
 
-def test_student_list_filters_and_pagination(school_data, teacher_client):
-    data = teacher_client.get("/api/students/").json()
+def test_student_list_filters_and_pagination(school_data, counsellor_client):
+    data = counsellor_client.get("/api/students/").json()
     assert data["count"] == 150 and len(data["results"]) == 50 and data["next"]
-    grade9 = teacher_client.get("/api/students/?grade=9").json()
+    grade9 = counsellor_client.get("/api/students/?grade=9").json()
     assert grade9["count"] == Student.objects.filter(grade=9).count() > 0
     assert {s["grade"] for s in grade9["results"]} == {9}
-    by_code = teacher_client.get("/api/students/?school=test-high").json()
+    by_code = counsellor_client.get("/api/students/?school=test-high").json()
     assert by_code["count"] == 150
-    unknown = teacher_client.get("/api/students/?school=nope")
+    unknown = counsellor_client.get("/api/students/?school=nope")
     assert unknown.status_code == 400 and "no school has id or code 'nope'" in unknown.json()[
         "school"]
     one = Student.objects.order_by("id").first()
-    found = teacher_client.get(f"/api/students/?search={one.student_id}").json()
+    found = counsellor_client.get(f"/api/students/?search={one.student_id}").json()
     assert [s["id"] for s in found["results"]] == [one.pk]
-    assert teacher_client.get("/api/students/?grade=x").status_code == 400
+    assert counsellor_client.get("/api/students/?grade=x").status_code == 400
 
 
 @pytest.mark.parametrize("page_size", [5, 50])
-def test_student_list_has_no_n_plus_one(school_data, teacher_client,
+def test_student_list_has_no_n_plus_one(school_data, counsellor_client,
                                         django_assert_num_queries, page_size):
-    teacher_client.get("/api/students/")  # records activity, caches roles on the user
+    counsellor_client.get("/api/students/")  # records activity, caches roles on the user
     # count + one page query with the school joined in, whatever the page size
     with django_assert_num_queries(2):
-        response = teacher_client.get(f"/api/students/?page_size={page_size}")
+        response = counsellor_client.get(f"/api/students/?page_size={page_size}")
     assert len(response.json()["results"]) == page_size
 
 
-def test_student_detail_and_scores(school_data, teacher_client):
+def test_student_detail_and_scores(school_data, counsellor_client):
     student = Student.objects.order_by("id").first()
-    detail = teacher_client.get(f"/api/students/{student.pk}/").json()
+    detail = counsellor_client.get(f"/api/students/{student.pk}/").json()
     assert detail["student_id"] == student.student_id and detail["school_code"] == "test-high"
-    scores = teacher_client.get(f"/api/students/{student.pk}/scores/").json()
+    scores = counsellor_client.get(f"/api/students/{student.pk}/scores/").json()
     assert len(scores) == 33
     assert {s["term"] for s in scores} == {1, 2, 3}
-    assert teacher_client.get("/api/students/999999/").status_code == 404
+    assert counsellor_client.get("/api/students/999999/").status_code == 404
 
 
-def test_class_averages_is_one_query(school_data, teacher_client, django_assert_num_queries):
+def test_class_averages_is_one_query(school_data, counsellor_client, django_assert_num_queries):
     with django_assert_num_queries(1):
         rows = class_averages(grade=9)
     assert len(rows) == 11
     assert all(0 < r["average"] < 100 for r in rows)
-    teacher_client.get("/api/class-averages/")
+    counsellor_client.get("/api/class-averages/")
     with django_assert_num_queries(1):  # the aggregate (roles cached by the first call)
-        data = teacher_client.get("/api/class-averages/?grade=9").json()
+        data = counsellor_client.get("/api/class-averages/?grade=9").json()
     assert data["results"] == rows
 
 
@@ -98,47 +98,47 @@ def test_class_averages_match_python(school_data):
     assert math["high_scores"] == sum(1 for s in scores if s >= 80)
 
 
-def test_teacher_reads_admin_writes(school_data, teacher_client, admin_client):
+def test_readers_cannot_write_admins_do(school_data, counsellor_client, admin_client):
     school = School.objects.get()
     new = {"school": school.pk, "student_id": "NEW-1", "first_name": "Ann", "last_name": "Lee",
            "grade": 8, "class_name": "8A", "gender": "F"}
-    assert teacher_client.post("/api/students/", new).status_code == 403
+    assert counsellor_client.post("/api/students/", new).status_code == 403
     assert admin_client.post("/api/students/", new).status_code == 201
     student = Student.objects.get(student_id="NEW-1")
     assert admin_client.patch(f"/api/students/{student.pk}/", {"grade": 9}).status_code == 200
-    assert teacher_client.delete(f"/api/students/{student.pk}/").status_code == 403
+    assert counsellor_client.delete(f"/api/students/{student.pk}/").status_code == 403
 
 
-def test_ml_endpoints_before_and_after_training(school_data, teacher_client):
+def test_ml_endpoints_before_and_after_training(school_data, counsellor_client):
     student = Student.objects.order_by("id").first()
     url = f"/api/students/{student.pk}/careers/"
-    assert teacher_client.get(url).status_code == 503
+    assert counsellor_client.get(url).status_code == 503
     from ssas.ml.training import train_all
 
     train_all()
-    careers = teacher_client.get(url).json()
+    careers = counsellor_client.get(url).json()
     assert len(careers["recommendations"]) == 3
-    peers = teacher_client.get(f"/api/students/{student.pk}/peers/").json()["peers"]
+    peers = counsellor_client.get(f"/api/students/{student.pk}/peers/").json()["peers"]
     assert len(peers) == 5
-    prediction = teacher_client.get(f"/api/students/{student.pk}/prediction/").json()
+    prediction = counsellor_client.get(f"/api/students/{student.pk}/prediction/").json()
     assert 0 <= prediction["predicted_average"] <= 100
-    anomalies = teacher_client.get("/api/anomalies/").json()["results"]
+    anomalies = counsellor_client.get("/api/anomalies/").json()["results"]
     assert anomalies and all("student_id" in a for a in anomalies)
 
 
-def test_batch_analysis_request_and_poll(school_data, admin_client, teacher_client,
+def test_batch_analysis_request_and_poll(school_data, admin_client, counsellor_client,
                                          django_capture_on_commit_callbacks):
-    assert teacher_client.post("/api/analysis/batch/", {}).status_code == 403
+    assert counsellor_client.post("/api/analysis/batch/", {}).status_code == 403
     with django_capture_on_commit_callbacks() as callbacks:
         response = admin_client.post("/api/analysis/batch/", {"school": school_data.school.pk})
     assert response.status_code == 202
     assert len(callbacks) == 1  # enqueued only after commit
     job_id = response.json()["job_id"]
-    status = teacher_client.get(response.json()["status_url"]).json()
+    status = counsellor_client.get(response.json()["status_url"]).json()
     assert status["status"] == "pending"
 
     batch_analysis(job_id)  # what the worker does
-    status = teacher_client.get(f"/api/analysis/batch/{job_id}/").json()
+    status = counsellor_client.get(f"/api/analysis/batch/{job_id}/").json()
     assert status["status"] == "done"
     assert status["processed_students"] == 150
     assert 0 < status["anomalies_found"] < 30
@@ -165,18 +165,18 @@ def test_batch_analysis_of_empty_school_fails_cleanly(db):
     assert job.status == "failed" and "at least" in job.error
 
 
-def test_report_request_poll_and_download(school_data, teacher_client,
+def test_report_request_poll_and_download(school_data, counsellor_client,
                                           django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks():
-        response = teacher_client.post("/api/reports/", {"kind": "class_averages"},
+        response = counsellor_client.post("/api/reports/", {"kind": "class_averages"},
                                        format="json")
     assert response.status_code == 202
     report_id = response.json()["id"]
-    assert teacher_client.get(f"/api/reports/{report_id}/download/").status_code == 404
+    assert counsellor_client.get(f"/api/reports/{report_id}/download/").status_code == 404
     generate_report(report_id)
     generate_report(report_id)  # a second delivery changes nothing
-    assert teacher_client.get(f"/api/reports/{report_id}/").json()["status"] == "done"
-    csv = teacher_client.get(f"/api/reports/{report_id}/download/")
+    assert counsellor_client.get(f"/api/reports/{report_id}/").json()["status"] == "done"
+    csv = counsellor_client.get(f"/api/reports/{report_id}/download/")
     lines = csv.content.decode().strip().splitlines()
     assert lines[0] == "grade,subject,average,students,high_scores"
     assert len(lines) == 1 + 6 * 11
@@ -191,12 +191,12 @@ def test_student_list_report(school_data):
     assert report.row_count == Student.objects.filter(grade=10).count()
 
 
-def test_dashboard_requires_login_and_shows_averages(school_data, teacher):
+def test_dashboard_requires_login_and_shows_averages(school_data, counsellor):
     from django.test import Client
 
     client = Client()
     assert client.get("/").status_code == 302
-    client.force_login(teacher)
+    client.force_login(counsellor)
     page = client.get("/")
     assert page.status_code == 200
     assert b"Mathematics" in page.content and b"150" in page.content
@@ -212,15 +212,15 @@ def test_admin_site_lists_students(school_data, admin_user):
     assert client.get("/admin/students/student/").status_code == 200
 
 
-def test_every_school_filter_takes_the_code_or_the_id(school_data, teacher_client,
+def test_every_school_filter_takes_the_code_or_the_id(school_data, counsellor_client,
                                                       admin_client):
     school = school_data.school
     for path in ("/api/students/", "/api/class-averages/"):
-        by_id = teacher_client.get(f"{path}?school={school.pk}")
-        by_code = teacher_client.get(f"{path}?school={school.code}")
+        by_id = counsellor_client.get(f"{path}?school={school.pk}")
+        by_code = counsellor_client.get(f"{path}?school={school.code}")
         assert by_id.status_code == by_code.status_code == 200, (path, by_code.content)
         assert by_id.json()["results"] == by_code.json()["results"], path
-        assert teacher_client.get(f"{path}?school=nope").status_code == 400, path
+        assert counsellor_client.get(f"{path}?school=nope").status_code == 400, path
     report = admin_client.post("/api/reports/", {"kind": "student_list",
                                                   "school": school.code}, format="json")
     assert report.status_code == 202 and report.json()["school"] == school.pk, report.content

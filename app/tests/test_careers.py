@@ -30,7 +30,7 @@ def test_weights_split_evenly_between_subjects_of_one_area():
     assert "Graphic Designer" not in weights  # no art or computing subject
 
 
-def test_uppercase_codes_get_recommendations(school_data, teacher_client):
+def test_uppercase_codes_get_recommendations(school_data, counsellor_client):
     from ssas.ml.training import train_all
 
     for subject in Subject.objects.all():
@@ -38,7 +38,7 @@ def test_uppercase_codes_get_recommendations(school_data, teacher_client):
         subject.save()
     train_all()
     student = Student.objects.order_by("pk").first()
-    careers = teacher_client.get(f"/api/students/{student.pk}/careers/").json()
+    careers = counsellor_client.get(f"/api/students/{student.pk}/careers/").json()
     assert len(careers["recommendations"]) == 3, careers
 
 

@@ -2,7 +2,7 @@
 
 from django.contrib.auth.models import Group, Permission
 
-from ssas.students.roles import ADMINS, DATA_APPS, TEACHERS
+from ssas.students.roles import ADMINS, COUNSELLORS, DATA_APPS, TEACHERS
 
 
 def test_groups_hold_every_data_apps_permissions_after_the_first_migrate(db):
@@ -13,4 +13,5 @@ def test_groups_hold_every_data_apps_permissions_after_the_first_migrate(db):
     admins = set(Group.objects.get(name=ADMINS).permissions.all())
     assert admins == set(perms)
     assert teachers == set(perms.filter(codename__startswith="view_"))
+    assert set(Group.objects.get(name=COUNSELLORS).permissions.all()) == teachers
     assert {p.content_type.app_label for p in teachers} == apps

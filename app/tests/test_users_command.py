@@ -58,3 +58,27 @@ def test_refusals_exit_2_and_change_nothing(db, monkeypatch, args, stdin, messag
         run(monkeypatch, *args, stdin=stdin + "\n")
     assert refused.value.returncode == 2
     assert list(User.objects.values_list("username", "password", "is_active")) == before
+
+
+def test_a_teachers_classes_are_set_checked_and_listed(school_data, monkeypatch):
+    run(monkeypatch, "create", "ms-k", "--role", "teacher", "--class", "9A", "--class", "10B",
+        "--password-stdin", stdin=PASSWORD + "\n")
+    rows = {r["username"]: r for r in json.loads(run(monkeypatch, "list", "--json"))}
+    assert rows["ms-k"]["classes"] == ["test-high 10B", "test-high 9A"]
+    run(monkeypatch, "assign", "ms-k", "--class", "11C", "--school", "test-high")
+    rows = {r["username"]: r for r in json.loads(run(monkeypatch, "list", "--json"))}
+    assert rows["ms-k"]["classes"] == ["test-high 11C"]
+    with pytest.raises(CommandError, match=r"no class 9Z in school test-high \(classes: 10A"):
+        run(monkeypatch, "assign", "ms-k", "--class", "9Z")
+    rows = {r["username"]: r for r in json.loads(run(monkeypatch, "list", "--json"))}
+    assert rows["ms-k"]["classes"] == ["test-high 11C"]  # a refusal changes nothing
+    with pytest.raises(CommandError, match="--class is for teachers"):
+        run(monkeypatch, "create", "mrs-c", "--role", "counsellor", "--class", "9A",
+            "--password-stdin", stdin=PASSWORD + "\n")
+    assert not User.objects.filter(username="mrs-c").exists()
+    run(monkeypatch, "create", "mrs-c", "--role", "counsellor", "--password-stdin",
+        stdin=PASSWORD + "\n")
+    with pytest.raises(CommandError, match="not a teacher"):
+        run(monkeypatch, "assign", "mrs-c", "--class", "9A")
+    rows = {r["username"]: r for r in json.loads(run(monkeypatch, "list", "--json"))}
+    assert rows["mrs-c"]["role"] == "counsellor"

@@ -72,13 +72,21 @@ def _apply(profile: str, inventory: Path, *, limit: str | None, tags: str | None
 def print_next_steps(deployment, profile: str, inventory: Path) -> None:
     """After a full successful apply: the site's URL, the commands that create the first
     staff accounts and the one that writes the handover report for the school's IT staff."""
-    from ssas_deploy.handover.commands import handover_command, user_create_command
+    from ssas_deploy.handover.commands import (
+        data_import_command,
+        handover_command,
+        user_create_command,
+    )
 
     console = out()
     console.print(f"SSAS is running: {_site_url(deployment)}", markup=False)
     console.print("Create the first staff accounts (each password goes to its 0600 file "
                   "only; staff sign in at /accounts/login/):", markup=False)
     console.print(f"  {user_create_command(inventory, 'principal', 'admin')}", markup=False)
+    console.print("Import the school's data (CSV/XLSX exports; templates in "
+                  "app/docs/import-templates/; without --dry-run to keep it):", markup=False)
+    console.print(f"  {data_import_command(inventory)}", markup=False)
+    console.print("Then each teacher, with the classes they teach:", markup=False)
     console.print(f"  {user_create_command(inventory, 'teacher-name', 'teacher')}",
                   markup=False)
     console.print("Write the handover report for the school's IT staff:", markup=False)

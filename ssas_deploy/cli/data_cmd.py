@@ -52,7 +52,8 @@ def import_data(
         help="Read another header name as a column (repeat).")
     ] = None,
     school: Annotated[str | None, typer.Option(
-        "--school", metavar="CODE", help="School code for rows without one (default: the only school).")
+        "--school", metavar="CODE",
+        help="School code for rows without one (default: the only school).")
     ] = None,
     profile: ProfileDefaulted = None,
     as_json: Annotated[bool, typer.Option("--json", help="The report as one JSON document "

@@ -1,4 +1,6 @@
-"""`ssas-deploy users create | list | disable | reset-password`: the site's staff accounts.
+"""`ssas-deploy users create | assign | list | disable | reset-password`: the site's staff
+accounts. Roles: a teacher sees the students of the classes assigned to them (`--class`),
+a counsellor every student, an admin everything and also writes (and has the admin site).
 
 Everything runs as `ssas-manage ssas_users ...` on the first web host (the app's own
 management command, in the app's environment). A new password is generated here
@@ -27,12 +29,18 @@ from ssas_deploy.errors import EXIT_INVALID_INPUT
 app = typer.Typer(help="Staff accounts of the deployed site: create, list, disable, reset "
                        "a password.", no_args_is_help=True)
 
-# The app's roles (ssas.students.roles): teachers read everything, admins also write.
-ROLES = ("teacher", "admin")
+# The app's roles (ssas.students.roles).
+ROLES = ("teacher", "counsellor", "admin")
 
 NameArgument = Annotated[str, typer.Argument(help="The account's username.")]
-RoleOption = Annotated[str, typer.Option("--role", help="teacher (reads every page and the "
-                                                        "API) or admin (also writes; staff)")]
+RoleOption = Annotated[str, typer.Option(
+    "--role", help="teacher (reads the students of their --class classes), counsellor (reads "
+                   "every student) or admin (also writes; the admin site)")]
+ClassOption = Annotated[list[str] | None, typer.Option(
+    "--class", metavar="CLASS", help="A class a teacher teaches, as the students' class_name "
+                                     "(repeat).")]
+SchoolOption = Annotated[str | None, typer.Option(
+    "--school", metavar="CODE", help="The classes' school (default: the only school).")]
 EmailOption = Annotated[str, typer.Option("--email", help="For password-reset mails.")]
 PasswordFileOption = Annotated[Path, typer.Option(
     "--password-file", help="Where the generated password is written (mode 0600; must not "
@@ -43,15 +51,30 @@ JsonOption = Annotated[bool, typer.Option("--json", help="One JSON document on s
 @app.command("create")
 def create(name: NameArgument, inventory: InventoryRequired, role: RoleOption,
            password_file: PasswordFileOption, email: EmailOption = "",
+           classes: ClassOption = None, school: SchoolOption = None,
            profile: ProfileDefaulted = None) -> None:
     """Create an account with a generated password (written to --password-file only)."""
     _check_role(role)
     _check_name(name)
     _with_new_password(profile, inventory, password_file, "create", name, "--role", role,
-                       "--email", email)
+                       "--email", email, *_class_args(classes, school))
     out().print(f"Created {role} {name}. The initial password is in {password_file} (0600): "
                 "they sign in at /accounts/login/ and change it.", markup=False,
                 highlight=False)
+
+
+@app.command("assign")
+def assign(name: NameArgument, inventory: InventoryRequired, classes: ClassOption = None,
+           school: SchoolOption = None, profile: ProfileDefaulted = None) -> None:
+    """Set the classes a teacher teaches (replacing the ones before; none: no --class)."""
+    _run(profile, inventory, "assign", name, *_class_args(classes, school))
+    out().print(f"{name} teaches {', '.join(classes or []) or 'no class'}.", markup=False,
+                highlight=False)
+
+
+def _class_args(classes: list[str] | None, school: str | None) -> list[str]:
+    args = [arg for name in classes or [] for arg in ("--class", name)]
+    return args + (["--school", school] if school else [])
 
 
 @app.command("reset-password")
@@ -82,10 +105,13 @@ def list_users(inventory: InventoryRequired, profile: ProfileDefaulted = None,
     if as_json:
         print_raw(json.dumps(users, indent=1))
         return
-    table = Table("username", "role", "active", "email", "last sign-in (UTC)")
+    table = Table("username", "role", "classes", "active", "email", "last sign-in (UTC)")
     for user in users:
-        table.add_row(user["username"], user["role"], "yes" if user["active"] else "no",
-                      user["email"] or "", user["last_login"] or "never")
+        classes = ", ".join(user.get("classes", [])) or ("none" if user["role"] == "teacher"
+                                                         else "all")
+        table.add_row(user["username"], user["role"], classes,
+                      "yes" if user["active"] else "no", user["email"] or "",
+                      user["last_login"] or "never")
     out().print(table)
 
 

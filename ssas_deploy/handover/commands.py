@@ -51,8 +51,16 @@ def replacement_command(inventory: Path | str, database_host: str) -> str:
 
 def user_create_command(inventory: Path | str, name: str, role: str) -> str:
     """`ssas-deploy users create NAME --role ROLE ...` with a password file named after the
-    account and the placeholder e-mail `NAME@school.example` for the reader to fill."""
-    return (f"ssas-deploy users create {shell_word(name)} --role {role} "
+    account and the placeholder e-mail `NAME@school.example` for the reader to fill; a
+    teacher gets the placeholder `--class CLASS` (teachers see their classes' students)."""
+    classes = " --class CLASS" if role == "teacher" else ""
+    return (f"ssas-deploy users create {shell_word(name)} --role {role}{classes} "
             f"--email {shell_word(name)}@school.example "
             f"--password-file {shell_word(name)}.password "
             f"--inventory {shell_word(str(inventory))}")
+
+
+def data_import_command(inventory: Path | str) -> str:
+    """`ssas-deploy data import` of the school's export files (placeholders)."""
+    return (f"ssas-deploy data import students.csv scores.csv "
+            f"--inventory {shell_word(str(inventory))} --dry-run")

@@ -11,6 +11,7 @@ from pathlib import Path
 from ssas_deploy.context.backup import PGBACKREST_REPO, RESTIC_REPO_ROOT
 from ssas_deploy.handover import checklists, maintenance
 from ssas_deploy.handover.commands import (
+    data_import_command,
     first_admin_command,
     replacement_command,
     restore_commands,
@@ -107,12 +108,22 @@ then delete the file. Nothing prints or logs a password.
    ```sh
    {user_create_command(inventory, "principal", "admin")}
    ```
-2. **Each teacher** (role `teacher`: reads every page and the API):
+2. **The school's data**: the student information system's exports (CSV or XLSX: schools,
+   academic years, subjects, students, scores), checked first with `--dry-run`, then imported
+   without it; every bad row is named as `FILE:ROW: column: message` and nothing is kept
+   until all rows are good. Importing a file again changes only what differs:
+
+   ```sh
+   {data_import_command(inventory)}
+   ```
+3. **Each teacher** (role `teacher`: sees the students of the classes given with `--class`;
+   `users assign NAME --class ...` changes them). Counsellors (role `counsellor`) see every
+   student:
 
    ```sh
    {user_create_command(inventory, "teacher-name", "teacher")}
    ```
-3. They sign in at <{by_name}accounts/login/> and change the password (*Change password*
+4. They sign in at <{by_name}accounts/login/> and change the password (*Change password*
    in the page header). A forgotten password: *Forgotten your password?* on the sign-in page
    mails a one-time link (until an SMTP relay is configured the mail is written to
    `/var/lib/ssas/mail/` on {esc(web.name)}), or `ssas-deploy users reset-password NAME

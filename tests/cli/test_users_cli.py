@@ -80,17 +80,32 @@ def test_an_unknown_role_is_refused(monkeypatch, inventory, tmp_path):
     host = Host(monkeypatch)
     code, output = _users("create", "x", "--role", "janitor", "--password-file",
                           str(tmp_path / "p"), "-i", str(inventory), "-p", "small")
-    assert code == 2 and "teacher, admin" in output, output
+    assert code == 2 and "teacher, counsellor, admin" in output, output
     assert host.calls == [] and not (tmp_path / "p").exists()
 
 
 def test_list_shows_a_table(monkeypatch, inventory):
     rows = [{"username": "ms-lee", "role": "teacher", "active": False, "email": "",
-             "last_login": None}]
+             "last_login": None, "classes": ["hillside 10A", "hillside 10B"]}]
     Host(monkeypatch, answer=json.dumps(rows))
     code, output = _users("list", "-i", str(inventory), "-p", "small")
     assert code == 0, output
     assert "ms-lee" in output and "teacher" in output and "never" in output and "no" in output
+    assert "hillside 10A, hillside 10B" in output
+
+
+def test_classes_go_to_create_and_assign(monkeypatch, inventory, tmp_path):
+    host = Host(monkeypatch)
+    code, output = _users("create", "ms-k", "--role", "teacher", "--class", "10A", "--class",
+                          "10B", "--school", "hillside", "--password-file",
+                          str(tmp_path / "p"), "-i", str(inventory), "-p", "small")
+    assert code == 0, output
+    assert host.calls[0][1][-7:] == ("--class", "10A", "--class", "10B", "--school",
+                                     "hillside", "--password-stdin")
+    code, output = _users("assign", "ms-k", "--class", "11C", "-i", str(inventory), "-p",
+                          "small")
+    assert code == 0 and "ms-k teaches 11C" in output, output
+    assert host.calls[1][1] == ("ssas_users", "assign", "ms-k", "--class", "11C")
 
 
 @pytest.mark.parametrize("name", ["", "two words", "x" * 151, "semi;colon"])

@@ -115,11 +115,14 @@ def test_data_import_of_the_template_files_then_the_api_lists_the_students(small
     assert sum(f["unchanged"] for f in again["files"]) == 132
 
     site = Site(profile, inventory)
-    name = f"reader-{secrets.token_hex(3)}"
+    name = f"teacher-10a-{secrets.token_hex(3)}"
     secret = tmp_path / f"{name}.password"
-    cli("users", "create", name, "--role", "teacher", "--password-file", str(secret), *args)
+    cli("users", "create", name, "--role", "teacher", "--class", "10A", "--school", "hillside",
+        "--password-file", str(secret), *args)
     site.log_in(name, secret.read_text(encoding="utf-8").strip())
     status, body = site.request("/api/students/?school=hillside")
     assert status == 200, body
-    assert sorted(s["student_id"] for s in body["results"]) == [
-        "HS-0001", "HS-0002", "HS-0003", "HS-0004"]
+    # A teacher sees the students of their own class only.
+    assert sorted(s["student_id"] for s in body["results"]) == ["HS-0001", "HS-0002"]
+    listed = json.loads(cli("users", "list", "--json", *args).stdout)
+    assert next(u for u in listed if u["username"] == name)["classes"] == ["hillside 10A"]

@@ -5,8 +5,13 @@ from django.db.models import Avg, Count, FloatField, Q
 from ssas.students.models import StudentScore
 
 
-def scores_filtered(*, school_id=None, grade=None, academic_year_id=None, class_name=None):
+def scores_filtered(*, school_id=None, grade=None, academic_year_id=None, class_name=None,
+                    students=None):
+    """Scores narrowed by each filter given; `students` (a Student queryset) limits them to
+    those students (a teacher's classes)."""
     qs = StudentScore.objects.all()
+    if students is not None:
+        qs = qs.filter(student__in=students)
     if school_id is not None:
         qs = qs.filter(student__school_id=school_id)
     if grade is not None:

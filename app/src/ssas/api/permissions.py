@@ -1,6 +1,6 @@
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
-from ssas.students.roles import ADMINS, TEACHERS, user_roles
+from ssas.students.roles import ADMINS, COUNSELLORS, TEACHERS, user_roles
 
 
 class RolePermission(BasePermission):
@@ -14,7 +14,8 @@ class RolePermission(BasePermission):
 
 
 class TeachersMayRequest(RolePermission):
-    """Requesting a report only reads data, so teachers may POST too."""
+    """Requesting a report only reads data, so teachers and counsellors may POST too (which
+    reports a teacher may see: ReportViewSet)."""
 
     def has_permission(self, request, view) -> bool:
-        return bool(user_roles(request.user) & {TEACHERS, ADMINS})
+        return bool(user_roles(request.user) & {TEACHERS, COUNSELLORS, ADMINS})

@@ -3,7 +3,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException, NotFound, ValidationError
+from rest_framework.exceptions import APIException, NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
@@ -15,6 +15,7 @@ from ssas.ml.tasks import start_batch_job
 from ssas.reports.models import Report
 from ssas.reports.tasks import request_report
 from ssas.students.models import School, Student
+from ssas.students.scope import sees_every_student, visible_students
 
 from .permissions import TeachersMayRequest
 from .serializers import (
@@ -70,7 +71,7 @@ class StudentViewSet(viewsets.ModelViewSet):
     serializer_class = StudentSerializer
 
     def get_queryset(self):
-        qs = Student.objects.select_related("school")
+        qs = visible_students(self.request.user, Student.objects.select_related("school"))
         params = self.request.query_params
         school = _school_param(self.request)
         if school is not None:
@@ -102,7 +103,13 @@ class StudentViewSet(viewsets.ModelViewSet):
     @action(detail=True)
     def peers(self, request, pk=None):
         student = self.get_object()
-        return Response({"student": student.pk, "peers": _ml(service.find_peers, student.pk)})
+        peers = _ml(service.find_peers, student.pk)
+        if not sees_every_student(request.user):
+            # A teacher's peers list names only students the teacher may see.
+            visible = set(visible_students(request.user).filter(
+                pk__in=[p["id"] for p in peers]).values_list("pk", flat=True))
+            peers = [p for p in peers if p["id"] in visible]
+        return Response({"student": student.pk, "peers": peers})
 
     @action(detail=True)
     def prediction(self, request, pk=None):
@@ -118,6 +125,8 @@ class ClassAveragesView(APIView):
             grade=_int_param(request, "grade"),
             academic_year_id=_int_param(request, "academic_year"),
             class_name=request.query_params.get("class_name") or None,
+            students=None if sees_every_student(request.user) else visible_students(
+                request.user),
         )
         return Response({"results": rows})
 
@@ -125,7 +134,7 @@ class ClassAveragesView(APIView):
 class AnomaliesView(APIView):
     def get(self, request):
         flagged = _ml(service.detect_anomalies, _school_param(request))
-        students = Student.objects.in_bulk([f["id"] for f in flagged])
+        students = visible_students(request.user).in_bulk([f["id"] for f in flagged])
         return Response({"results": [
             {**f, "student_id": students[f["id"]].student_id, "name": str(students[f["id"]])}
             for f in flagged if f["id"] in students
@@ -155,12 +164,24 @@ class ReportViewSet(viewsets.GenericViewSet):
     def create(self, request):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        if serializer.validated_data["kind"] != Report.Kind.CLASS_AVERAGES and \
+                not sees_every_student(request.user):
+            raise PermissionDenied("teachers see only their own classes' students; a "
+                                   "counsellor or an admin can request this report")
         report = request_report(
             serializer.validated_data["kind"], serializer.validated_data.get("school"),
             serializer.validated_data.get("params"), request.user.get_username())
         url = reverse("report-detail", args=[report.pk], request=request)
         return Response({**self.get_serializer(report).data, "status_url": url},
                         status=status.HTTP_202_ACCEPTED, headers={"Location": url})
+
+    def get_object(self):
+        report = super().get_object()
+        # Only aggregate reports are for teachers; a list of students is not.
+        if report.kind != Report.Kind.CLASS_AVERAGES and not sees_every_student(
+                self.request.user):
+            raise NotFound()
+        return report
 
     def retrieve(self, request, pk=None):
         return Response(self.get_serializer(self.get_object()).data)

@@ -1,9 +1,11 @@
-"""Role groups: teachers read everything, admins also write (and are staff)."""
+"""Role groups. Teachers read their own classes' students (accounts.ClassAssignment),
+counsellors read every student, admins read and write everything (and are staff)."""
 
 from django.contrib.auth.models import Group, Permission
 from django.db import router
 
 TEACHERS = "teachers"
+COUNSELLORS = "counsellors"
 ADMINS = "admins"
 DATA_APPS = ("students", "ml", "reports", "analytics")
 
@@ -12,9 +14,10 @@ def ensure_role_groups(using="default", **kwargs) -> None:
     if not router.allow_migrate_model(using, Group):
         return
     perms = Permission.objects.using(using).filter(content_type__app_label__in=DATA_APPS)
-    teachers, _ = Group.objects.using(using).get_or_create(name=TEACHERS)
+    readers = perms.filter(codename__startswith="view_")
+    for name in (TEACHERS, COUNSELLORS):
+        Group.objects.using(using).get_or_create(name=name)[0].permissions.set(readers)
     admins, _ = Group.objects.using(using).get_or_create(name=ADMINS)
-    teachers.permissions.set(perms.filter(codename__startswith="view_"))
     admins.permissions.set(perms)
 
 
@@ -22,10 +25,11 @@ def user_roles(user) -> set[str]:
     if not user or not user.is_authenticated:
         return set()
     if user.is_superuser:
-        return {TEACHERS, ADMINS}
+        return {TEACHERS, COUNSELLORS, ADMINS}
     # Cached on the user object: permission checks run several times per request.
     roles = getattr(user, "_ssas_roles", None)
     if roles is None:
-        roles = set(user.groups.filter(name__in=(TEACHERS, ADMINS)).values_list("name", flat=True))
+        roles = set(user.groups.filter(name__in=(TEACHERS, COUNSELLORS, ADMINS))
+                    .values_list("name", flat=True))
         user._ssas_roles = roles
     return roles

@@ -1,6 +1,8 @@
 """Staff accounts from the command line: what `ssas-deploy users ...` runs on a web host.
 
-    ssas_users create NAME --role teacher|admin [--email E] --password-stdin
+    ssas_users create NAME --role teacher|counsellor|admin [--email E]
+                      [--class CLASS ... [--school CODE]] --password-stdin
+    ssas_users assign NAME --class CLASS ... [--school CODE]   (a teacher's classes, replaced)
     ssas_users reset-password NAME --password-stdin
     ssas_users disable NAME
     ssas_users list --json
@@ -19,9 +21,11 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from ssas.students.roles import ADMINS, TEACHERS
+from ssas.accounts.models import ClassAssignment
+from ssas.students.models import School, Student
+from ssas.students.roles import ADMINS, COUNSELLORS, TEACHERS
 
-ROLE_GROUPS = {"teacher": TEACHERS, "admin": ADMINS}
+ROLE_GROUPS = {"teacher": TEACHERS, "counsellor": COUNSELLORS, "admin": ADMINS}
 
 
 def refuse(message: str) -> CommandError:
@@ -38,6 +42,13 @@ class Command(BaseCommand):
         create.add_argument("--role", choices=sorted(ROLE_GROUPS), required=True)
         create.add_argument("--email", default="")
         create.add_argument("--password-stdin", action="store_true", required=True)
+        assign = actions.add_parser("assign")
+        assign.add_argument("username")
+        for command in (create, assign):
+            command.add_argument("--class", action="append", default=[], dest="classes",
+                                 metavar="CLASS", help="A class the teacher teaches (repeat).")
+            command.add_argument("--school", help="The classes' school code (default: the "
+                                                  "only school).")
         reset = actions.add_parser("reset-password")
         reset.add_argument("username")
         reset.add_argument("--password-stdin", action="store_true", required=True)
@@ -58,9 +69,11 @@ class Command(BaseCommand):
         return password
 
     @transaction.atomic
-    def _create(self, username, role, email, **_):
+    def _create(self, username, role, email, classes, school, **_):
         if User.objects.filter(username=username).exists():
             raise refuse(f"user {username} exists already")
+        if classes and role != "teacher":
+            raise refuse(f"--class is for teachers; a {role} sees every student")
         user = User(username=username, email=email, is_staff=role == "admin")
         user.set_password(self._password(user))
         try:
@@ -70,7 +83,46 @@ class Command(BaseCommand):
                                    exc.message_dict.items())) from None
         user.save()
         user.groups.add(Group.objects.get(name=ROLE_GROUPS[role]))
+        self._set_classes(user, classes, school)
         self.stdout.write(f"created {role} {username}")
+
+    @transaction.atomic
+    def _assign(self, username, classes, school, **_):
+        user = self._user(username)
+        if not user.groups.filter(name=TEACHERS).exists():
+            raise refuse(f"{username} is not a teacher; only teachers are limited to classes")
+        self._set_classes(user, classes, school)
+        self.stdout.write(f"{username} teaches {', '.join(classes) or 'no class'}")
+
+    def _set_classes(self, user, classes: list[str], school_code: str | None) -> None:
+        """The teacher's classes become exactly `classes` of one school; each must exist
+        (some student is in it), so a typo cannot leave a teacher seeing nothing."""
+        user.class_assignments.all().delete()
+        if not classes:
+            return
+        school = self._school(school_code)
+        known = set(Student.objects.filter(school=school).values_list("class_name",
+                                                                      flat=True).distinct())
+        unknown = sorted(set(classes) - known)
+        if unknown:
+            raise refuse(f"no class {', '.join(unknown)} in school {school.code} (classes: "
+                         f"{', '.join(sorted(known)) or 'none yet; import students first'})")
+        ClassAssignment.objects.bulk_create(
+            ClassAssignment(user=user, school_code=school.code, class_name=name)
+            for name in sorted(set(classes)))
+
+    @staticmethod
+    def _school(code: str | None) -> School:
+        if code:
+            school = School.objects.filter(code=code).first()
+            if school is None:
+                raise refuse(f"no school {code}")
+            return school
+        schools = list(School.objects.all()[:2])
+        if len(schools) != 1:
+            raise refuse("give --school CODE: there are "
+                         f"{'several schools' if schools else 'no schools yet'}")
+        return schools[0]
 
     def _user(self, username) -> User:
         try:
@@ -92,12 +144,15 @@ class Command(BaseCommand):
 
     def _list(self, as_json: bool = False, **_):
         rows = []
-        for user in User.objects.order_by("username").prefetch_related("groups"):
+        for user in User.objects.order_by("username").prefetch_related("groups",
+                                                                        "class_assignments"):
             groups = {g.name for g in user.groups.all()}
             role = ("admin" if user.is_superuser or ADMINS in groups
+                    else "counsellor" if COUNSELLORS in groups
                     else "teacher" if TEACHERS in groups else "none")
             rows.append({"username": user.username, "role": role, "active": user.is_active,
                          "email": user.email,
+                         "classes": [str(c) for c in user.class_assignments.all()],
                          "last_login": user.last_login.strftime("%Y-%m-%d %H:%M")
                          if user.last_login else None})
         if as_json:
