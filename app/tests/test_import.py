@@ -139,12 +139,14 @@ def test_dry_run_counts_everything_and_keeps_nothing(db):
 def test_unreadable_files_are_named(db):
     report = import_files([("scores.csv", "subject,term\nMATH,1\nÄ".encode("latin-1")),
                            ("scores.xlsx", b"not a zip"),
-                           ("mystery.csv", b"code,name\nX,Y\n")])
+                           ("mystery.csv", b"code,name\nX,Y\n"),
+                           ("students.ods", b"PK")])
     assert report.errors == [
         "scores.csv:3: not UTF-8 text (save it as 'CSV UTF-8')",
         "scores.xlsx: not a readable XLSX file (BadZipFile)",
         "mystery.csv: cannot tell what it holds (schools or subjects); name the file after "
         "its kind (students.csv, scores.xlsx, ...) or give --kind",
+        "students.ods: .ods files are not read; save it as XLSX or CSV UTF-8",
     ]
 
 

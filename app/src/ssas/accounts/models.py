@@ -24,3 +24,19 @@ class ClassAssignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.school_code} {self.class_name}"
+
+
+class PendingImport(models.Model):
+    """Files uploaded in the admin's data import, kept between the preview and the confirm
+    (a dry run is shown first). In the database, not the media directory: student data stays
+    where the rest of it is (and out of the media backups); removed on confirm or cancel,
+    and any older than an hour on the next upload."""
+
+    id = models.UUIDField(primary_key=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    archive = models.BinaryField()  # the uploaded files as one tar stream
+    skip_bad_rows = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"import {self.id} by {self.user_id}"

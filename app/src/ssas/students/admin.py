@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.urls import path
 
 from .models import AcademicYear, School, Student, StudentScore, Subject
 
@@ -25,6 +26,17 @@ class StudentAdmin(admin.ModelAdmin):
     list_filter = ["school", "grade", "gender", "is_active"]
     search_fields = ["student_id", "first_name", "last_name"]
     list_select_related = ["school"]
+
+    def get_urls(self):
+        from .importing import admin_views
+
+        return [
+            path("import/", self.admin_site.admin_view(admin_views.upload),
+                 name="students_import"),
+            path("import/<uuid:pending_id>/", self.admin_site.admin_view(admin_views.confirm),
+                 name="students_import_confirm"),
+            *super().get_urls(),
+        ]
 
 
 @admin.register(StudentScore)

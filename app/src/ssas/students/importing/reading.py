@@ -1,7 +1,8 @@
 """A file's bytes to rows keyed by column name, each with its spreadsheet row number.
 
 CSV is read with the standard library (UTF-8, with or without a byte-order mark; `,` `;` or
-tab found from the header line); XLSX and ODS with tablib (openpyxl / odfpy), first sheet.
+tab found from the header line); XLSX with tablib (openpyxl), first sheet. Old Excel
+(.xls) and ODS files are refused with what to do instead.
 Row numbers are what a spreadsheet shows: the header is row 1.
 """
 
@@ -13,7 +14,8 @@ from typing import Any
 
 from .columns import SPECS, Kind, header_key, kinds_named_by
 
-SPREADSHEETS = {".xlsx": "xlsx", ".ods": "ods"}
+SPREADSHEETS = {".xlsx": "xlsx"}
+SAVE_AS = {".xls", ".ods", ".numbers", ".xlsb"}
 
 
 class FileError(ValueError):
@@ -43,6 +45,8 @@ def read_table(name: str, data: bytes) -> Table:
     """Parse `data` (the bytes of file `name`) as CSV or a spreadsheet. FileError when it is
     not text in UTF-8, not a spreadsheet, or has no header row."""
     suffix = PurePath(name).suffix.lower()
+    if suffix in SAVE_AS:
+        raise FileError(f"{name}: {suffix} files are not read; save it as XLSX or CSV UTF-8")
     if suffix in SPREADSHEETS:
         table = _read_spreadsheet(name, data, SPREADSHEETS[suffix])
     else:

@@ -67,7 +67,7 @@ class _Rollback(Exception):
 def import_files(files: Iterable[tuple[str, bytes]], *, kind: str | None = None,
                  extra_names: dict[str, str] | None = None, school: str | None = None,
                  dry_run: bool = False, skip_bad_rows: bool = False) -> ImportReport:
-    """Import `files` ((display name, bytes) pairs; CSV, XLSX or ODS) in one transaction,
+    """Import `files` ((display name, bytes) pairs; CSV or XLSX) in one transaction,
     schools first and scores last whatever their order. `kind` forces the kind of every
     file; `extra_names` maps more header names (`header_key` form) to columns; `school` is
     the school code for rows without one (default: the only school, if there is one).

@@ -1,4 +1,4 @@
-"""Import schools, academic years, subjects, students and scores from CSV/XLSX/ODS files.
+"""Import schools, academic years, subjects, students and scores from CSV/XLSX files.
 
     ssas-manage import_data FILE... [--kind KIND] [--map 'HEADER=column']... [--school CODE]
                             [--dry-run] [--skip-bad-rows] [--json]
@@ -13,16 +13,14 @@ the report is one JSON document on stdout and the exit code is 0 whenever it was
 
 import json
 import sys
-import tarfile
 from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from ssas.students.importing.archive import ArchiveError, unpack
 from ssas.students.importing.columns import KINDS, SPECS, header_key
 from ssas.students.importing.upsert import import_files
-
-MAX_ARCHIVE_BYTES = 512 * 1024 * 1024
 
 
 def refuse(message: str) -> CommandError:
@@ -30,10 +28,10 @@ def refuse(message: str) -> CommandError:
 
 
 class Command(BaseCommand):
-    help = "Import a school's data (CSV/XLSX/ODS), upserted by stable keys, in one transaction."
+    help = "Import a school's data (CSV/XLSX), upserted by stable keys, in one transaction."
 
     def add_arguments(self, parser):
-        parser.add_argument("files", nargs="*", help="CSV, XLSX or ODS files.")
+        parser.add_argument("files", nargs="*", help="CSV or XLSX files.")
         parser.add_argument("--archive", help="'-': read the files from a tar archive on stdin")
         parser.add_argument("--kind", choices=KINDS, help="What every file holds (default: "
                             "from each file's name or headers).")
@@ -50,7 +48,7 @@ class Command(BaseCommand):
                as_json, **options):
         if getattr(settings, "SSAS_SHARDS", None):
             raise refuse("import into a sharded deployment is not supported yet")
-        named = list(self._archive_members()) if archive == "-" else self._files(files)
+        named = self._archive_members() if archive == "-" else self._files(files)
         if not named:
             raise refuse("no files to import")
         report = import_files(named, kind=kind, extra_names=self._extra_names(maps),
@@ -94,18 +92,10 @@ class Command(BaseCommand):
         return named
 
     @staticmethod
-    def _archive_members():
+    def _archive_members() -> list[tuple[str, bytes]]:
         # Files arrive as a tar stream on stdin and are read in memory: student data is never
         # written to the web host's disk.
         try:
-            with tarfile.open(fileobj=sys.stdin.buffer, mode="r|") as archive:
-                total = 0
-                for member in archive:
-                    if not member.isfile():
-                        continue
-                    total += member.size
-                    if total > MAX_ARCHIVE_BYTES:
-                        raise refuse("the files are over 512 MiB in all")
-                    yield member.name, archive.extractfile(member).read()
-        except tarfile.TarError as exc:
-            raise refuse(f"--archive: not a tar stream ({exc})") from None
+            return list(unpack(sys.stdin.buffer))
+        except ArchiveError as exc:
+            raise refuse(f"--archive: {exc}") from None
