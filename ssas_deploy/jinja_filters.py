@@ -1,5 +1,6 @@
 """The project's own Jinja filters, shared by the CLI and Ansible (see filter_plugins/)."""
 
+import base64
 import json
 import pprint
 from collections.abc import Mapping
@@ -30,4 +31,9 @@ def canonical_json(value: Any) -> str:
     return json.dumps(_plain(value), indent=2, sort_keys=True)
 
 
-FILTERS = {"pyrepr": pyrepr, "canonical_json": canonical_json}
+def env_b64(value: str) -> str:
+    """Base64 of a UTF-8 string: any value as one safe line of an environment file."""
+    return base64.b64encode(str(value).encode("utf-8")).decode("ascii")
+
+
+FILTERS = {"pyrepr": pyrepr, "canonical_json": canonical_json, "env_b64": env_b64}

@@ -33,7 +33,7 @@ app = typer.Typer(help="The site's data: import a school's CSV/XLSX exports.",
                   no_args_is_help=True)
 
 FilesArgument = Annotated[list[Path], typer.Argument(
-    help="CSV (UTF-8), XLSX or ODS files: schools, academic years, subjects, students, "
+    help="CSV (UTF-8) or XLSX files: schools, academic years, subjects, students, "
          "scores. Kind from the file name or headers.", show_default=False, metavar="FILE")]
 
 

@@ -103,15 +103,19 @@ def rollback(
 
 
 def _run_rollback(deployment, inventory: Path, vault_password_file: Path | None, guard):
-    from ssas_deploy.rendering import SECRET_NAMES
-    from ssas_deploy.runner.apply import known_hosts_for, last_log_for, run_with_secrets
+    from ssas_deploy.runner.apply import (
+        host_secrets,
+        known_hosts_for,
+        last_log_for,
+        run_with_secrets,
+    )
     from ssas_deploy.runner.playbook import RunOptions
     from ssas_deploy.runner.workspace import ansible_inventory
     from ssas_deploy.secrets import deployment_secrets
 
     stored = deployment_secrets(inventory, vault_password_file)
     return run_with_secrets(ansible_inventory(deployment, {}),
-                            {name: stored[name] for name in SECRET_NAMES},
+                            host_secrets(stored),
                             # Only the app hosts take part (the load balancers are reached by
                             # delegation): only they must report final stats.
                             RunOptions(playbook="rollback.yml", limit="web:celery_worker"),

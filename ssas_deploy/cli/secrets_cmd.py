@@ -1,4 +1,4 @@
-"""`ssas-deploy secrets list | rotate | init | import-tls-key | show-path`.
+"""`ssas-deploy secrets list | rotate | init | import-tls-key | set-smtp-password | show-path`.
 
 No command prints a secret's value: the vault is read with `ansible-vault view` if ever needed.
 """
@@ -107,6 +107,31 @@ def import_tls_key(key_file: Annotated[Path, typer.Argument(help="PEM private ke
                                              "text file")]) from None
         store.import_tls_key(pem)
         out().print(f"Imported the TLS key into {store.path}; you may now delete {key_file}.")
+
+
+@app.command("set-smtp-password")
+def set_smtp_password(inventory: RequiredInventoryOption,
+                      vault_password_file: VaultPasswordFileOption = None) -> None:
+    """Keep the SMTP relay's password (profile `mail.username`) in the vault: read from
+    standard input when it is not a terminal (first line), else asked twice, never shown."""
+    import getpass
+    import sys
+
+    from ssas_deploy.errors import InvalidInputError, Problem
+    from ssas_deploy.secrets import SecretStore
+
+    with reporting():
+        store = SecretStore(inventory, password_file=vault_password_file)
+        if sys.stdin.isatty():
+            password = getpass.getpass("SMTP password: ")
+            if getpass.getpass("Again: ") != password:
+                raise InvalidInputError([Problem(None, None, "smtp_password",
+                                                 "the two entries differ; nothing was stored")])
+        else:
+            password = sys.stdin.readline().rstrip("\r\n")
+        store.set_smtp_password(password)
+        out().print(f"Stored the SMTP password in {store.path}; the next apply gives it to "
+                    "the app.")
 
 
 @app.command("show-path")

@@ -30,6 +30,7 @@ def django_vars(deployment: DeploymentSizing, host: Host) -> dict:
         "ssas_django_caches": _caches(deployment, host),
         "ssas_django_broker": _broker(deployment, host, db=0),
         "ssas_django_result_backend": _broker(deployment, host, db=1),
+        **email_vars(deployment),
     }
 
 
@@ -117,3 +118,18 @@ def _shard_config(shards: list[Host], replicas: list[Host]) -> dict:
         "shards": [f"shard_{h.index}" for h in shards],
         "read_replicas": [f"replica_{i + 1}" for i in range(len(replicas))],
     }
+
+
+def email_vars(deployment: DeploymentSizing) -> dict:
+    """`ssas_django_email`: the app's outgoing mail settings from the profile's `mail`
+    (host empty: the mails go to files, the base settings' backend)."""
+    profile = deployment.profile
+    mail = profile.mail
+    return {"ssas_django_email": {
+        "host": mail.smtp_host,
+        "port": mail.port(),
+        "use_tls": mail.security == "starttls",
+        "use_ssl": mail.security == "tls",
+        "user": mail.username,
+        "from": mail.from_address or f"noreply@{profile.site.server_name}",
+    }}

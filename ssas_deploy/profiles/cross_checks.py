@@ -19,6 +19,7 @@ def cross_check(profile: Profile, doc: SourcedDocument) -> tuple[list[Problem], 
     _check_required_roles(profile, problem, errors)
     _check_single_server_features(profile, problem, errors)
     _check_backup(profile, problem, warnings)
+    _check_mail(profile, problem, errors, warnings)
     if not errors:  # shares need a valid colocation
         _check_ram_floors(profile, problem, errors)
     return errors, warnings
@@ -147,6 +148,19 @@ def _check_backup(profile: Profile, problem, warnings: list[Problem]) -> None:
     if profile.hosts.backup is None:
         warnings.append(problem(("hosts",), "no hosts.backup: nothing is backed up off the "
                                             "servers (add the school's backup storage host)"))
+
+
+def _check_mail(profile: Profile, problem, errors: list[Problem],
+                warnings: list[Problem]) -> None:
+    mail = profile.mail
+    if not mail.smtp_host:
+        for field in ("username", "smtp_port"):
+            if field in mail.model_fields_set:
+                errors.append(problem(("mail", field), "needs mail.smtp_host (without a "
+                                                       "relay, mails are written as files)"))
+    elif mail.security == "none" and mail.username:
+        warnings.append(problem(("mail", "security"), "none: the relay password crosses the "
+                                                      "network in clear text"))
 
 
 def _check_single_server_features(profile: Profile, problem, errors: list[Problem]) -> None:

@@ -159,6 +159,30 @@ class Site(Strict):
     tls: Literal["self-signed", "provided"] = "self-signed"
 
 
+class Mail(Strict):
+    """Outgoing mail of the app (password-reset links): an SMTP relay, or none (the mails
+    are then written as files under the web host's data directory, for IT to pass on)."""
+
+    smtp_host: Annotated[str, Field(
+        pattern=r"^$|^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$",
+        description="The relay's host name or address; empty: no relay, mails as files.")] = ""
+    smtp_port: Annotated[int | None, Field(ge=1, le=65535, description=(
+        "Default by security: 587 for starttls, 465 for tls, 25 for none."))] = None
+    security: Annotated[Literal["starttls", "tls", "none"], Field(description=(
+        "starttls: STARTTLS on the submission port; tls: TLS from the first byte; none: "
+        "plain SMTP (a relay on the school's own network only)."))] = "starttls"
+    username: Annotated[str, Field(max_length=254, description=(
+        "Login at the relay; empty: no login. Its password is a secret: "
+        "`ssas-deploy secrets set-smtp-password`."))] = ""
+    from_address: Annotated[str, Field(
+        pattern=r"^$|^[^@\s<>]+@[^@\s<>]+$",
+        description="Sender of the app's mails; empty: noreply@<site.server_name>.")] = ""
+
+    def port(self) -> int:
+        """The relay's port: smtp_port, else the usual one for `security`."""
+        return self.smtp_port or {"starttls": 587, "tls": 465, "none": 25}[self.security]
+
+
 class Profile(Strict):
     name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$")]
     extends: Annotated[
@@ -177,5 +201,6 @@ class Profile(Strict):
     backup: Backup = Backup()
     hosts: Hosts
     site: Site = Site()
+    mail: Mail = Mail()
     targets: Targets
     monthly_cost: MonthlyCost

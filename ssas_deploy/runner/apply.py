@@ -10,7 +10,8 @@ from pathlib import Path
 from rich.console import Console
 
 from ssas_deploy.context.build import Deployment
-from ssas_deploy.profiles.models import Role
+from ssas_deploy.errors import InvalidInputError, Problem
+from ssas_deploy.profiles.models import Profile, Role
 from ssas_deploy.rendering import SECRET_NAMES
 from ssas_deploy.runner.host_keys import pin_new_host_keys
 from ssas_deploy.runner.interrupts import InterruptGuard, guarded
@@ -33,6 +34,25 @@ def last_log_for(inventory: Path) -> Path:
     return inventory.with_name(f"{inventory.stem}.last-apply.log")
 
 
+def host_secrets(stored: dict[str, str]) -> dict[str, str]:
+    """The secrets that travel to the hosts: those the templates and roles consume
+    (rendering.SECRET_NAMES) and the optional ones that are set (secrets.names.HOST_VARS)."""
+    from ssas_deploy.secrets.names import HOST_VARS
+
+    return {name: stored[name] for name in (*SECRET_NAMES, *HOST_VARS) if name in stored}
+
+
+def check_mail_password(profile: Profile, stored: dict[str, str]) -> None:
+    """A profile that signs in to its SMTP relay needs the password stored first.
+
+    Raises InvalidInputError naming `mail.username` and the command that stores it.
+    """
+    if profile.mail.username and "smtp_password" not in stored:
+        raise InvalidInputError([Problem(None, None, "mail.username", (
+            f"the SMTP relay login '{profile.mail.username}' has no password stored: run "
+            "`ssas-deploy secrets set-smtp-password --inventory I` first"))])
+
+
 def apply_deployment(deployment: Deployment, inventory: Path, *, check: bool = False,
                      diff: bool = False, limit: str | None = None, tags: str | None = None,
                      wheelhouse: Path | None = None, vault_password_file: Path | None = None,
@@ -52,8 +72,8 @@ def apply_deployment(deployment: Deployment, inventory: Path, *, check: bool = F
     from ssas_deploy.secrets import deployment_secrets
 
     stored = deployment_secrets(inventory, vault_password_file)
-    # Only the secrets the templates and roles consume travel to the hosts.
-    secrets = {name: stored[name] for name in SECRET_NAMES}
+    check_mail_password(deployment.profile, stored)
+    secrets = host_secrets(stored)
     needs_app = any(h.has(Role.web) or h.has(Role.celery_worker)
                     for h in deployment.topology.hosts)
     extra = dict(extra_vars or {})

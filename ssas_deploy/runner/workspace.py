@@ -18,6 +18,7 @@ from pathlib import Path
 from ssas_deploy.context.build import Deployment
 from ssas_deploy.profiles.models import Role
 from ssas_deploy.resources import data_dir
+from ssas_deploy.secrets.names import split_host_vars
 
 RUN_VAULT_ID = "ssas-run"
 # A Unix socket path stops at 108 bytes; OpenSSH adds "/" + a 10-char %C hash (Ansible's
@@ -84,7 +85,7 @@ def create_workspace_for_inventory(document: dict, secrets: dict[str, str]) -> W
         secrets_vars = root / "secrets.vault.yml"
         fd = os.open(secrets_vars, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as handle:
-            handle.write(encrypt_vars({"ssas_secrets": secrets}, password))
+            handle.write(encrypt_vars(split_host_vars(secrets), password))
         return Workspace(root, inventory, secrets_vars, root / "events.jsonl",
                          root / "ansible.log", password, inventory_hosts(document),
                          _control_dir(root))

@@ -77,5 +77,7 @@ def deployment_secrets(inventory: Path, password_file: Path | None = None) -> di
 
     What `render_deployment(deployment, secrets=...)` and the Ansible run need.
     """
+    from ssas_deploy.secrets.names import HOST_VARS
+
     return template_secrets(SecretStore(inventory, password_file=password_file)
-                            .load_or_create())
+                            .load_or_create(if_set=HOST_VARS))

@@ -45,7 +45,14 @@ GENERATED = (
                48, rotatable=False),
 )
 # Supplied by the user only (see the package docstring): never generated, never rotated here.
-OPTIONAL = (SecretSpec("tls_key", "the load balancer's TLS private key (imported)", 0),)
+OPTIONAL = (
+    SecretSpec("tls_key", "the load balancer's TLS private key (imported)", 0),
+    SecretSpec("smtp_password", "the SMTP relay's password for the app's mail (set with "
+               "`secrets set-smtp-password`)", 0),
+)
+# Optional secrets the hosts get when set, each as its own variable: the keys of
+# `ssas_secrets` are listed in every role's argument spec, these are read by one role only.
+HOST_VARS = {"smtp_password": "ssas_smtp_password"}
 
 GENERATED_NAMES: tuple[str, ...] = tuple(spec.name for spec in GENERATED)
 OPTIONAL_NAMES: tuple[str, ...] = tuple(spec.name for spec in OPTIONAL)
@@ -81,10 +88,18 @@ def masked(secrets: Mapping[str, str] | Iterable[str]) -> dict[str, str]:
 def template_secrets(values: Mapping[str, str]) -> dict[str, str]:
     """The `ssas_secrets` dict of the templates and roles (`render_deployment(secrets=...)`).
 
-    Every generated secret, nothing else: the TLS key is multi-line PEM and the roles refuse
-    secrets with newlines in `ssas_secrets`, so it travels separately (`ssas_tls_key`).
+    Every generated secret, plus the optional ones in HOST_VARS that are set (the runner
+    writes those as their own variables). Not the TLS key: it is multi-line PEM and the roles
+    refuse secrets with newlines in `ssas_secrets`, so it travels separately (`ssas_tls_key`).
     """
     missing = [name for name in GENERATED_NAMES if name not in values]
     if missing:
         raise ValueError(f"secrets not loaded: {', '.join(missing)}")
-    return {name: values[name] for name in GENERATED_NAMES}
+    return {name: values[name] for name in (*GENERATED_NAMES, *HOST_VARS) if name in values}
+
+
+def split_host_vars(secrets: Mapping[str, str]) -> dict[str, object]:
+    """The Ansible variables for `secrets`: `{"ssas_secrets": {...}, "ssas_smtp_password":
+    ...}` (each HOST_VARS secret that is set as its own variable)."""
+    return {"ssas_secrets": {k: v for k, v in secrets.items() if k not in HOST_VARS},
+            **{HOST_VARS[k]: v for k, v in secrets.items() if k in HOST_VARS}}

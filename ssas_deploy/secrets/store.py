@@ -107,8 +107,10 @@ class SecretStore:
             return {}
         return self._read()
 
-    def load_or_create(self, names: Iterable[str] = GENERATED_NAMES) -> dict[str, str]:
-        """The values of `names`, generating (and saving) the missing ones first."""
+    def load_or_create(self, names: Iterable[str] = GENERATED_NAMES,
+                       if_set: Iterable[str] = ()) -> dict[str, str]:
+        """The values of `names`, generating (and saving) the missing ones first, plus those
+        of the optional secrets `if_set` that are in the vault."""
         names = tuple(names)
         for name in names:
             check_name(name, GENERATED_NAMES + OPTIONAL_NAMES)
@@ -127,7 +129,8 @@ class SecretStore:
             raise InvalidInputError([Problem(self.path, None, absent[0],
                                              "not in the vault (it is never generated; "
                                              "import it first)")])
-        return {name: records[name].value for name in names}
+        present = [n for n in if_set if n in records]
+        return {name: records[name].value for name in (*names, *present)}
 
     # -- changing --------------------------------------------------------------------------
 
@@ -169,16 +172,27 @@ class SecretStore:
         if "PRIVATE KEY-----" not in pem:
             raise InvalidInputError([Problem(None, None, "tls_key",
                                              "not a PEM private key (no 'PRIVATE KEY' block)")])
+        return self._keep_supplied("tls_key", pem if pem.endswith("\n") else pem + "\n")
+
+    def set_smtp_password(self, password: str) -> SecretRecord:
+        """Keep the SMTP relay's password (one line of printable ASCII: Python's SMTP client
+        sends no other) in the vault; replaces an earlier one. InvalidInputError otherwise."""
+        if not password or not all(" " <= c <= "~" for c in password):
+            raise InvalidInputError([Problem(None, None, "smtp_password", (
+                "give one non-empty line of printable ASCII (Django's SMTP client, Python's "
+                "smtplib, logs in with ASCII only)"))])
+        return self._keep_supplied("smtp_password", password)
+
+    def _keep_supplied(self, name: str, text: str) -> SecretRecord:
         self._require_inventory()
         self._ensure_password()
         with self._locked():
             records = self._read() if self.exists() else {}
-            old = records.get("tls_key")
+            old = records.get(name)
             stamp = now()
-            text = pem if pem.endswith("\n") else pem + "\n"
-            record = (SecretRecord("tls_key", text, old.created, stamp) if old
-                      else SecretRecord("tls_key", text, stamp))
-            records["tls_key"] = record
+            record = (SecretRecord(name, text, old.created, stamp) if old
+                      else SecretRecord(name, text, stamp))
+            records[name] = record
             self._write(records)
         return record
 

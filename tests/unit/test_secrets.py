@@ -327,3 +327,52 @@ def test_concurrent_rotations_do_not_lose_each_other(store, inventory):
     after = store.load_or_create()
     assert all(after[name] != before[name] for name in names)
     assert after["django_secret_key"] == before["django_secret_key"]
+
+
+def test_the_smtp_password_travels_as_its_own_variable_and_only_once_set(store, inventory,
+                                                                        password_file):
+    from ssas_deploy.profiles.loader import load_profile
+    from ssas_deploy.runner.apply import check_mail_password, host_secrets
+    from ssas_deploy.secrets.names import split_host_vars
+
+    values = store.load_or_create()
+    assert "smtp_password" not in host_secrets(values)
+    profile = load_profile("small").model_copy(update={"mail": load_profile("small").mail
+                                                       .model_copy(update={
+                                                           "smtp_host": "relay.example",
+                                                           "username": "ssas"})})
+    with pytest.raises(InvalidInputError, match="secrets set-smtp-password"):
+        check_mail_password(profile, values)
+    with pytest.raises(InvalidInputError, match="printable ASCII"):
+        store.set_smtp_password("two\nlines")
+    store.set_smtp_password("p@ss word;$HOME")
+    values = deployment_secrets(inventory, password_file)
+    assert "smtp_password" not in store.load_or_create()
+    check_mail_password(profile, values)
+    shipped = split_host_vars(host_secrets(values))
+    assert shipped["ssas_smtp_password"] == "p@ss word;$HOME"
+    assert "smtp_password" not in shipped["ssas_secrets"]
+    assert set(shipped["ssas_secrets"]) == set(GENERATED_NAMES) - {"replication_password"}
+    with pytest.raises(InvalidInputError, match="supplied by you"):
+        store.rotate("smtp_password")
+
+
+def test_the_environment_file_carries_the_smtp_password_as_base64():
+    import base64
+
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+    from ssas_deploy.jinja_filters import FILTERS
+    from ssas_deploy.resources import data_dir
+
+    env = Environment(loader=FileSystemLoader(str(data_dir("templates"))),
+                      undefined=StrictUndefined)
+    env.filters.update(FILTERS)
+    template = env.get_template("django/secrets.env.j2")
+    base = {"ssas_secrets": dict.fromkeys(("django_secret_key", "db_password",
+                                           "redis_cache_password", "redis_broker_password"),
+                                          "x")}
+    assert "SMTP" not in template.render(**base)
+    text = template.render(**base, ssas_smtp_password="a b=\"c\"$d")
+    line = next(x for x in text.splitlines() if x.startswith("SSAS_SMTP_PASSWORD_B64="))
+    assert base64.b64decode(line.split("=", 1)[1]).decode() == "a b=\"c\"$d"

@@ -1,0 +1,90 @@
+"""A profile's `mail` section: the rendered Django settings send through the relay it names,
+logging in with the password from the environment file, to a real SMTP server."""
+
+import base64
+import socket
+import subprocess
+import textwrap
+
+import pytest
+
+from ssas_deploy.context.build import build
+from ssas_deploy.profiles.loader import load_profile
+from ssas_deploy.rendering import render_deployment, write_tree
+
+from .test_validators import app_environment, private_addresses
+
+PASSWORD = "p@$$ 'w0rd\"=#;\\x ${HOME}"  # what would break a quoted or expanded env line
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def relay():
+    """A real SMTP server (aiosmtpd) on a free loopback port that wants a login."""
+    controller_module = pytest.importorskip("aiosmtpd.controller")
+    from aiosmtpd.smtp import AuthResult
+
+    received, logins = [], []
+
+    class Handler:
+        async def handle_DATA(self, server, session, envelope):
+            received.append(envelope)
+            return "250 OK"
+
+    def authenticate(server, session, envelope, mechanism, auth_data):
+        logins.append((auth_data.login.decode(), auth_data.password.decode()))
+        return AuthResult(success=auth_data.password.decode() == PASSWORD)
+
+    port = _free_port()
+    controller = controller_module.Controller(
+        Handler(), hostname="127.0.0.1", port=port, authenticator=authenticate,
+        auth_require_tls=False)
+    controller.start()
+    yield port, received, logins
+    controller.stop()
+
+
+def test_password_reset_mail_goes_through_the_relay_with_the_stored_password(relay, tmp_path):
+    pytest.importorskip("ssas", reason="the SSAS app is installed by scripts/test.sh")
+    port, received, logins = relay
+    source = tmp_path / "school.yaml"
+    source.write_text(textwrap.dedent(f"""\
+        extends: small
+        name: school
+        mail:
+          smtp_host: 127.0.0.1
+          smtp_port: {port}
+          security: none
+          username: ssas@school.example
+          from_address: ssas@school.example
+        """))
+    profile = load_profile(str(source))
+    deployment = build(profile, private_addresses(profile))
+    files = render_deployment(deployment)
+    write_tree(files, tmp_path / "out")
+    [settings] = [f for f in files if f.spec.dest.endswith("ssas_settings.py")][:1]
+    env = {**app_environment(tmp_path / "out" / settings.host),
+           "SSAS_SMTP_PASSWORD_B64": base64.b64encode(PASSWORD.encode()).decode()}
+    send = ("from django.core.mail import send_mail; "
+            "send_mail('Password reset', 'link', None, ['teacher@school.example'])")
+    result = subprocess.run(["ssas-manage", "shell", "-c", send], capture_output=True,
+                            text=True, env=env, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert logins == [("ssas@school.example", PASSWORD)]
+    [mail] = received
+    assert mail.mail_from == "ssas@school.example"
+    assert mail.rcpt_tos == ["teacher@school.example"]
+
+
+def test_without_a_relay_the_mails_stay_files(tmp_path):
+    profile = load_profile("small")
+    files = render_deployment(build(profile, private_addresses(profile)))
+    [settings] = [f for f in files if f.spec.dest.endswith("ssas_settings.py")][:1]
+    text = settings.content
+    assert "EMAIL_BACKEND" not in text and "EMAIL_FILE_PATH" in text
+    assert "DEFAULT_FROM_EMAIL = 'noreply@ssas.school.internal'" in text
