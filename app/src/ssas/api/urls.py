@@ -1,4 +1,5 @@
 from django.urls import path
+from drf_spectacular.views import SpectacularAPIView
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
@@ -6,10 +7,16 @@ from . import views
 
 router = DefaultRouter()
 router.register("students", views.StudentViewSet, basename="student")
+router.register("schools", views.SchoolViewSet, basename="school")
+router.register("academic-years", views.AcademicYearViewSet, basename="academic-year")
+router.register("subjects", views.SubjectViewSet, basename="subject")
+router.register("scores", views.ScoreViewSet, basename="score")
+router.register("models/training", views.TrainingRunViewSet, basename="training-run")
 router.register("reports", views.ReportViewSet, basename="report")
 
 urlpatterns = [
     path("auth/token/", obtain_auth_token, name="api-token"),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("class-averages/", views.ClassAveragesView.as_view(), name="class-averages"),
     path("anomalies/", views.AnomaliesView.as_view(), name="anomalies"),
     path("analysis/batch/", views.BatchAnalysisView.as_view(), name="batch-analysis"),

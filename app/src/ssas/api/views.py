@@ -1,7 +1,9 @@
 from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
-from rest_framework import status, viewsets
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
@@ -10,20 +12,25 @@ from rest_framework.views import APIView
 
 from ssas.analytics.queries import class_averages
 from ssas.ml import service
-from ssas.ml.models import BatchJob
-from ssas.ml.tasks import start_batch_job
+from ssas.ml.models import BatchJob, TrainingRun
+from ssas.ml.tasks import start_batch_job, start_training
 from ssas.reports.models import Report
 from ssas.reports.tasks import request_report
-from ssas.students.models import School, Student
+from ssas.students.models import AcademicYear, School, Student, StudentScore, Subject
 from ssas.students.scope import sees_every_student, visible_students
 
 from .permissions import TeachersMayRequest
 from .serializers import (
+    AcademicYearSerializer,
     BatchJobSerializer,
     BatchRequestSerializer,
     ReportSerializer,
+    SchoolSerializer,
     ScoreSerializer,
+    ScoreWriteSerializer,
     StudentSerializer,
+    SubjectSerializer,
+    TrainingRunSerializer,
 )
 
 
@@ -69,6 +76,7 @@ def _school_param(request):
 
 class StudentViewSet(viewsets.ModelViewSet):
     serializer_class = StudentSerializer
+    queryset = Student.objects.none()  # for the schema; get_queryset narrows per user
 
     def get_queryset(self):
         qs = visible_students(self.request.user, Student.objects.select_related("school"))
@@ -118,7 +126,66 @@ class StudentViewSet(viewsets.ModelViewSet):
                          **_ml(service.predict_performance, student.pk)})
 
 
+class SchoolViewSet(viewsets.ModelViewSet):
+    """Schools: every role reads, admins write (RolePermission)."""
+
+    queryset = School.objects.all()
+    serializer_class = SchoolSerializer
+
+
+class AcademicYearViewSet(viewsets.ModelViewSet):
+    queryset = AcademicYear.objects.all()
+    serializer_class = AcademicYearSerializer
+
+
+class SubjectViewSet(viewsets.ModelViewSet):
+    queryset = Subject.objects.all()
+    serializer_class = SubjectSerializer
+
+
+class ScoreViewSet(viewsets.ModelViewSet):
+    """Scores of the students the user may see (filters: `school`, `student`, `subject`
+    code, `academic_year` name, `term`); admins write."""
+
+    serializer_class = ScoreWriteSerializer
+    queryset = StudentScore.objects.none()  # for the schema; get_queryset narrows per user
+
+    def get_queryset(self):
+        scores = StudentScore.objects.filter(
+            student__in=visible_students(self.request.user)).select_related(
+            "subject", "academic_year").order_by("student_id", "academic_year__start_date",
+                                                 "term", "subject__code")
+        params = self.request.query_params
+        school = _school_param(self.request)
+        if school is not None:
+            scores = scores.filter(student__school_id=school)
+        student = _int_param(self.request, "student")
+        if student is not None:
+            scores = scores.filter(student_id=student)
+        if params.get("subject"):
+            scores = scores.filter(subject__code__iexact=params["subject"])
+        if params.get("academic_year"):
+            scores = scores.filter(academic_year__name=params["academic_year"])
+        term = _int_param(self.request, "term")
+        if term is not None:
+            scores = scores.filter(term=term)
+        return scores
+
+
+_SCHOOL = OpenApiParameter("school", OpenApiTypes.STR, description="School id or code.")
+
+
 class ClassAveragesView(APIView):
+    @extend_schema(
+        parameters=[_SCHOOL, OpenApiParameter("grade", OpenApiTypes.INT),
+                    OpenApiParameter("class_name", OpenApiTypes.STR),
+                    OpenApiParameter("academic_year", OpenApiTypes.INT)],
+        responses=inline_serializer("ClassAverages", {"results": serializers.ListField(
+            child=inline_serializer("SubjectAverage", {
+                "subject": serializers.CharField(), "subject_name": serializers.CharField(),
+                "average": serializers.FloatField(), "students": serializers.IntegerField(),
+                "scores": serializers.IntegerField(),
+                "high_scores": serializers.IntegerField()}))}))
     def get(self, request):
         rows = class_averages(
             school_id=_school_param(request),
@@ -132,6 +199,8 @@ class ClassAveragesView(APIView):
 
 
 class AnomaliesView(APIView):
+    @extend_schema(parameters=[_SCHOOL], responses=inline_serializer("Anomalies", {
+        "results": serializers.ListField(child=serializers.DictField())}))
     def get(self, request):
         flagged = _ml(service.detect_anomalies, _school_param(request))
         students = visible_students(request.user).in_bulk([f["id"] for f in flagged])
@@ -142,6 +211,9 @@ class AnomaliesView(APIView):
 
 
 class BatchAnalysisView(APIView):
+    @extend_schema(request=BatchRequestSerializer, responses={202: inline_serializer(
+        "BatchAccepted", {"job_id": serializers.UUIDField(), "status": serializers.CharField(),
+                          "status_url": serializers.URLField()})})
     def post(self, request):
         req = BatchRequestSerializer(data=request.data)
         req.is_valid(raise_exception=True)
@@ -152,8 +224,31 @@ class BatchAnalysisView(APIView):
 
 
 class BatchAnalysisDetailView(APIView):
+    @extend_schema(responses=BatchJobSerializer)
     def get(self, request, job_id):
         return Response(BatchJobSerializer(get_object_or_404(BatchJob, pk=job_id)).data)
+
+
+class TrainingRunViewSet(viewsets.GenericViewSet):
+    """Model trainings: every role lists them (versions, metrics); admins start one
+    (POST -> 202 with its status URL; the models retrain on a Celery worker)."""
+
+    serializer_class = TrainingRunSerializer
+    queryset = TrainingRun.objects.all()
+
+    def list(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def retrieve(self, request, pk=None):
+        return Response(self.get_serializer(self.get_object()).data)
+
+    @extend_schema(request=None, responses={202: TrainingRunSerializer})
+    def create(self, request):
+        run = start_training(request.user.get_username())
+        url = reverse("training-run-detail", args=[run.pk], request=request)
+        return Response({**self.get_serializer(run).data, "status_url": url},
+                        status=status.HTTP_202_ACCEPTED, headers={"Location": url})
 
 
 class ReportViewSet(viewsets.GenericViewSet):

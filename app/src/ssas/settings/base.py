@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework.authtoken",
+    "drf_spectacular",
     "ssas.students",
     "ssas.ml",
     "ssas.reports",
@@ -137,6 +138,19 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"user": "2000/hour"},
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+
+# OpenAPI 3 schema at /api/schema/ (drf-spectacular), for signed-in users; the committed
+# copy is docs/openapi.yaml (a test keeps it equal to what the code generates).
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Smart Student Analytics System API",
+    "DESCRIPTION": "Students, scores and their ML analyses. Token or session authentication; "
+                   "teachers see their own classes' students, admins write.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "COMPONENT_SPLIT_REQUEST": True,
 }
 
 LOGGING = {
@@ -176,7 +190,7 @@ CELERY_TIMEZONE = "UTC"
 CELERY_TASK_ROUTES = {
     "ml.tasks.batch_analysis": {"queue": "ml_heavy"},
     "ml.tasks.single_analysis": {"queue": "ml_fast"},
-    "ml.tasks.train_models": {"queue": "ml_heavy"},
+    "ml.tasks.train_models": {"queue": "ml_training"},
     "reports.tasks.generate_report": {"queue": "reports"},
     "analytics.tasks.daily_aggregation": {"queue": "analytics"},
 }
@@ -195,5 +209,11 @@ CELERY_BEAT_SCHEDULE = {
     "daily-aggregation": {
         "task": "analytics.tasks.daily_aggregation",
         "schedule": crontab(hour=2, minute=15),
+    },
+    # Retrain when the scores changed since the last successful training (TrainingRun).
+    "nightly-retrain": {
+        "task": "ml.tasks.train_models",
+        "schedule": crontab(hour=3, minute=0),
+        "kwargs": {"trigger": "nightly", "only_if_changed": True},
     },
 }
