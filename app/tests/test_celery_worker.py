@@ -19,7 +19,7 @@ pytestmark = [
                        reason="SSAS_TEST_REDIS_URL not set"),
     pytest.mark.django_db(transaction=True),  # the worker thread must see committed rows
 ]
-QUEUES = "ml_heavy,ml_fast,reports,analytics"
+QUEUES = "ml_heavy,ml_fast,reports,analytics,ml_training"
 
 
 @pytest.fixture
@@ -76,3 +76,15 @@ def test_single_analysis_returns_through_the_broker(trained, worker):
     while caches["ml_cache"].get(key) is None and time.monotonic() < deadline:
         time.sleep(0.2)
     assert caches["ml_cache"].get(key) == service.predict_performance(student.pk)
+
+
+def test_an_admin_retrains_through_the_worker(school_data, admin_client, teacher_client,
+                                             worker):
+    assert teacher_client.post("/api/models/training/").status_code == 403
+    response = admin_client.post("/api/models/training/")
+    assert response.status_code == 202
+    run = _poll(response.json()["status_url"], admin_client, timeout=180)
+    assert run["status"] == "done", run["error"]
+    assert run["students"] == 150 and set(run["versions"]) == {
+        "career_recommender", "peer_analyzer", "anomaly_detector", "performance_predictor"}
+    assert run["metrics"]["performance_predictor"]["holdout_mae_points"] > 0

@@ -29,6 +29,9 @@ QUEUES = (
                 "reports take minutes: prefetch 1"),
     QueuePolicy("analytics", "analytics.tasks.daily_aggregation", 1500, 1800, 1, True,
                 "nightly aggregation over all scores: prefetch 1, generous limit"),
+    QueuePolicy("ml_training", "ml.tasks.train_models", 1500, 1800, 1, True,
+                "nightly (or asked-for) retraining over all scores: prefetch 1, the "
+                "aggregation's limit"),
 )
 QUEUE_BY_NAME = {q.name: q for q in QUEUES}
 
@@ -93,9 +96,10 @@ def size_worker_groups(share: Share) -> list[WorkerGroup]:
                 ),
             )
         ]
-    # Heavy ML gets half the cores; fast predictions and reports/analytics a quarter each.
+    # Heavy ML gets half the cores; fast predictions and reports/analytics/retraining (the
+    # night's work, which no user waits on) a quarter each.
     plan = (("ml-heavy", ("ml_heavy",), 0.5), ("ml-fast", ("ml_fast",), 0.25),
-            ("reports", ("reports", "analytics"), 0.25))
+            ("reports", ("reports", "analytics", "ml_training"), 0.25))
     groups = []
     for name, queues, fraction in plan:
         by_cpu = max(1, int(cores * fraction))

@@ -126,3 +126,20 @@ def test_data_import_of_the_template_files_then_the_api_lists_the_students(small
     assert sorted(s["student_id"] for s in body["results"]) == ["HS-0001", "HS-0002"]
     listed = json.loads(cli("users", "list", "--json", *args).stdout)
     assert next(u for u in listed if u["username"] == name)["classes"] == ["hillside 10A"]
+
+
+def test_an_admin_retrains_the_models_through_the_deployed_worker(small):
+    """POST /api/models/training/ reaches a Celery worker (the ml_training queue is routed
+    and consumed) and the run finishes with its versions, or names the missing data."""
+    site = Site(*small)
+    status, _ = site.request("/api/models/training/", "POST", {})
+    assert status == 401
+    site.token = site.staff_tokens(f"trainer-{secrets.token_hex(3)}", 1)[0]
+    status, body = site.request("/api/models/training/", "POST", {})
+    assert status == 202, body
+    run = site.wait_for(urllib.parse.urlparse(body["status_url"]).path,
+                        lambda b: b["status"] in ("done", "failed"), timeout=300)
+    if run["status"] == "failed":
+        assert "need scores" in run["error"], run
+    else:
+        assert set(run["versions"]) >= {"peer_analyzer", "performance_predictor"}, run

@@ -68,7 +68,8 @@ def test_celery_units_wait_past_the_hard_limit(rendered):
         if "ssas-celery-" in item.spec.dest and "beat" not in item.spec.dest:
             stop = int(re.search(r"TimeoutStopSec=(\d+)", item.content).group(1))
             queues = re.search(r"--queues (\S+)", item.content).group(1).split(",")
-            limits = {"ml_heavy": 600, "ml_fast": 30, "reports": 300, "analytics": 1800}
+            limits = {"ml_heavy": 600, "ml_fast": 30, "reports": 300, "analytics": 1800,
+                      "ml_training": 1800}
             assert stop > max(limits[q] for q in queues)
 
 

@@ -12,7 +12,7 @@ always live on `default`.
 from django.conf import settings
 
 SHARDED_APPS = {"students", "ml", "reports", "analytics"}
-GLOBAL_MODELS = {"ml.modelartifact"}  # app_label.model_name
+GLOBAL_MODELS = {"ml.modelartifact", "ml.trainingrun"}  # app_label.model_name
 
 
 class ShardRoutingError(LookupError):

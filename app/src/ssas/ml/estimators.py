@@ -66,7 +66,9 @@ def fit_anomaly_detector(tensor: ScoreTensor, contamination: float = 0.05, seed:
     scaler = StandardScaler().fit(X)
     forest = IsolationForest(n_estimators=200, contamination=contamination, random_state=seed)
     forest.fit(scaler.transform(X))
-    bundle.update(scaler=scaler, forest=forest)
+    flagged = float((forest.predict(scaler.transform(X)) == -1).mean())
+    bundle.update(scaler=scaler, forest=forest,
+                  metrics={"students": tensor.n_students, "flagged_share": round(flagged, 4)})
     return bundle
 
 
@@ -81,9 +83,17 @@ def fit_performance_predictor(tensor: ScoreTensor) -> dict:
     X, index = prediction_rows(history, difficulty)
     y = target[index[:, 0], index[:, 1]]
     keep = ~np.isnan(y)
-    model = Ridge(alpha=1.0).fit(X[keep], y[keep])
+    X, y = X[keep], y[keep]
+    # Quality on rows the model did not see (every fifth row), then fitted on all of them.
+    held = np.arange(len(y)) % 5 == 0
+    mae = None
+    if held.sum() and (~held).sum():
+        check = Ridge(alpha=1.0).fit(X[~held], y[~held])
+        mae = round(float(np.abs(check.predict(X[held]) - y[held]).mean()), 2)
+    model = Ridge(alpha=1.0).fit(X, y)
     bundle.update(model=model, difficulty=column_fill(np.nanmean(tensor.scores, axis=2)),
-                  train_rows=int(keep.sum()))
+                  train_rows=int(len(y)),
+                  metrics={"train_rows": int(len(y)), "holdout_mae_points": mae})
     return bundle
 
 

@@ -74,3 +74,36 @@ class ModelArtifact(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} {self.version}"
+
+
+class TrainingRun(models.Model):
+    """One (re)training of the models: who or what asked, on which data, what came out.
+
+    `data_fingerprint` summarises the scores trained on (count, newest id, sum of totals):
+    the nightly run skips training when it equals the last successful run's. Lives on the
+    `default` database, like ModelArtifact.
+    """
+
+    class Trigger(models.TextChoices):
+        NIGHTLY = "nightly", "Nightly schedule"
+        MANUAL = "manual", "Asked for (admin or API)"
+        COMMAND = "command", "train_models command"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    trigger = models.CharField(max_length=10, choices=Trigger.choices)
+    requested_by = models.CharField(max_length=150, blank=True)
+    status = models.CharField(max_length=10, choices=JobStatus.choices,
+                              default=JobStatus.PENDING)
+    data_fingerprint = models.CharField(max_length=100, blank=True)
+    students = models.PositiveIntegerField(default=0)
+    versions = models.JSONField(default=dict, blank=True)
+    metrics = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"training {self.created_at:%Y-%m-%d %H:%M} ({self.status})"

@@ -13,16 +13,34 @@ from . import service
 from .dataset import load_tensor
 from .estimators import MODEL_NAMES, NotEnoughData
 from .features import prediction_rows, subject_means
-from .models import BatchJob, BatchResult, JobStatus
+from .models import BatchJob, BatchResult, JobStatus, TrainingRun
 from .store import ModelStore
-from .training import train_all
+from .training import run_training, train_all
 
 log = logging.getLogger(__name__)
 
 
 @shared_task(name="ml.tasks.train_models", acks_late=True)
-def train_models(school_id=None) -> dict:
-    return train_all(school_id=school_id)
+def train_models(run_id: str | None = None, trigger: str = "manual",
+                 only_if_changed: bool = False) -> dict:
+    """Retrain every model (into TrainingRun `run_id` when given). The nightly beat entry
+    passes trigger="nightly", only_if_changed=True. Safe to repeat: a run already finished
+    is not trained again."""
+    run = None
+    if run_id is not None:
+        run = TrainingRun.objects.filter(pk=run_id).first()
+        if run is None or run.status in (JobStatus.DONE, JobStatus.FAILED):
+            return {"run": run_id, "status": getattr(run, "status", "missing")}
+    done = run_training(trigger, only_if_changed=only_if_changed, run=run)
+    return {"run": str(done.pk), "status": done.status} if done else {"status": "unchanged"}
+
+
+def start_training(requested_by: str) -> TrainingRun:
+    """A pending TrainingRun, its task enqueued once the row is committed."""
+    run = TrainingRun.objects.create(trigger=TrainingRun.Trigger.MANUAL,
+                                     requested_by=requested_by)
+    transaction.on_commit(lambda: train_models.delay(str(run.pk)))
+    return run
 
 
 @shared_task(name="ml.tasks.single_analysis", acks_late=True)
