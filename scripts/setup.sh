@@ -12,9 +12,10 @@ step() { printf '==> %s\n' "$1"; step_start=$(date +%s); }
 done_step() { printf 'timing: %-28s %4ss\n' "$1" "$(($(date +%s) - step_start))"; }
 
 # The daemons whose own checkers validate rendered configs, plus what the app tests start
-# (pgbackrest and restic: the backup units name their binaries).
+# (pgbackrest and restic: the backup units name their binaries; chromium and its driver:
+# the end-to-end browser test).
 packages=(nginx libnginx-mod-http-headers-more-filter postgresql postgresql-contrib redis-server ssl-cert nftables systemd openssl
-          python3-venv util-linux pgbackrest restic)
+          python3-venv util-linux pgbackrest restic chromium chromium-driver)
 
 step "system packages"
 missing=()

@@ -61,7 +61,7 @@ def test_the_dashboard_says_which_classes(class_9a, teacher):
     browser = Client()
     browser.force_login(teacher)
     page = browser.get("/").content.decode()
-    assert "Your classes: test-high 9A." in page
+    assert 'Your classes: <a href="/schools/test-high/classes/9A/">test-high 9A</a>.' in page
     assert f"<strong>{len(class_9a)}</strong>students" in page
     ClassAssignment.objects.all().delete()
     page = browser.get("/").content.decode()

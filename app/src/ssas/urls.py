@@ -7,6 +7,7 @@ from ssas.monitoring.views import health, live, metrics, ready
 urlpatterns = [
     path("", dashboard, name="dashboard"),
     path("accounts/", include("ssas.accounts.urls")),
+    path("", include("ssas.analytics.urls")),
     path("admin/", admin.site.urls),
     path("api/", include("ssas.api.urls")),
     path("monitoring/health/", health, name="health"),

@@ -19,6 +19,8 @@ def dashboard(request):
         StudentScore.objects.filter(student__in=students).count(),
         "averages": class_averages(students=None if every else students),
         "classes": [] if every else list(request.user.class_assignments.all()),
+        "schools": School.objects.all() if every else
+        School.objects.filter(pk__in=students.values("school")),
         "limited": not every,
     }
     return render(request, "analytics/dashboard.html", context)

@@ -65,10 +65,19 @@ def recommend_careers(student_id: int, top: int = 3) -> list[dict]:
             z = bundle["scaler"].transform(subject_means(tensor.scores, bundle["fill"]))[0]
             fit = bundle["weights"] @ z
             order = np.argsort(-fit)[:top]
-            return [{"career": bundle["careers"][i], "score": round(float(fit[i]), 3)}
-                    for i in order]
+            return [{"career": bundle["careers"][i], "score": round(float(fit[i]), 3),
+                     "reasons": _reasons(bundle, z, i)} for i in order]
 
     return cached(f"careers:{bundle['version']}:{student_id}:{top}", compute)
+
+
+def _reasons(bundle: dict, z: np.ndarray, career: int, top: int = 2) -> list[dict]:
+    """The subjects that raise a career's fit most: weight x the student's standing in the
+    subject (standard deviations from the school's mean), positive ones only."""
+    contribution = bundle["weights"][career] * z
+    order = [j for j in np.argsort(-contribution)[:top] if contribution[j] > 0]
+    return [{"subject": bundle["subjects"][j], "standing_sd": round(float(z[j]), 2),
+             "weight": round(float(bundle["weights"][career][j]), 2)} for j in order]
 
 
 def find_peers(student_id: int, k: int = 5) -> list[dict]:
@@ -111,6 +120,9 @@ def predict_performance(student_id: int) -> dict:
                 "current_average": round(float(np.nanmean(tensor.scores)), 1),
                 "predicted_average": round(float(predicted.mean()), 1),
                 "predicted_by_subject": per_subject,
+                # The model's mean absolute error on held-out rows at training (score
+                # points): the typical distance between a prediction and the real score.
+                "uncertainty_points": bundle.get("metrics", {}).get("holdout_mae_points"),
             }
 
     return cached(f"predict:{bundle['version']}:{student_id}", compute)
