@@ -132,4 +132,5 @@ def email_vars(deployment: DeploymentSizing) -> dict:
         "use_ssl": mail.security == "tls",
         "user": mail.username,
         "from": mail.from_address or f"noreply@{profile.site.server_name}",
-    }}
+    }, "ssas_django_time_zone": profile.site.time_zone,
+        "ssas_django_language": profile.site.language}

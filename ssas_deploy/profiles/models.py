@@ -7,7 +7,7 @@ Only shape and ranges live on the fields; checks that span several fields are in
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
 
 
 class Tier(StrEnum):
@@ -157,6 +157,23 @@ class Site(Strict):
 
     server_name: str = "ssas.school.internal"
     tls: Literal["self-signed", "provided"] = "self-signed"
+    time_zone: Annotated[str, Field(description=(
+        "IANA time zone of the school (e.g. Europe/London): dates on the pages and the "
+        "nightly jobs' hour follow it."))] = "UTC"
+    language: Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[a-z0-9]{2,8})?$", description=(
+        "Language code of the pages (Django's LANGUAGE_CODE, e.g. en-gb)."))] = "en-us"
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_time_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"'{value}' is not an IANA time zone (e.g. Europe/London, "
+                             "Africa/Lagos, UTC)") from None
+        return value
 
 
 class Mail(Strict):

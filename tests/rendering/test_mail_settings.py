@@ -88,3 +88,15 @@ def test_without_a_relay_the_mails_stay_files(tmp_path):
     text = settings.content
     assert "EMAIL_BACKEND" not in text and "EMAIL_FILE_PATH" in text
     assert "DEFAULT_FROM_EMAIL = 'noreply@ssas.school.internal'" in text
+
+
+def test_the_schools_time_zone_and_language_reach_django_and_beat(tmp_path):
+    source = tmp_path / "school.yaml"
+    source.write_text("extends: small\nname: school\n"
+                      "site: {time_zone: Africa/Lagos, language: en-gb}\n")
+    profile = load_profile(str(source))
+    files = render_deployment(build(profile, private_addresses(profile)))
+    settings = next(f.content for f in files if f.spec.dest.endswith("ssas_settings.py"))
+    celery = next(f.content for f in files if f.spec.dest.endswith("ssas_celery.py"))
+    assert "TIME_ZONE = 'Africa/Lagos'" in settings and "LANGUAGE_CODE = 'en-gb'" in settings
+    assert "CELERY_TIMEZONE = 'Africa/Lagos'" in celery
