@@ -53,3 +53,28 @@ def test_health_is_degraded_with_the_reason_when_no_subject_matches(db):
     assert "no career profile matches" in body["checks"]["ml_models"]["careers"]
     Subject.objects.create(code="MATH", name="Mathematics")
     assert service.careers_unmatched(now=2e12) is None
+
+
+def test_an_admins_choice_of_area_wins_over_the_guess(db):
+    assert career_weights(["PE", "MATH"], {}, {"PE": "biology", "MATH": "none"}) == {
+        "Medical Doctor": [(0, 0.45)], "Pharmacist": [(0, 0.35)],
+        "Environmental Scientist": [(0, 0.35)]}
+    Subject.objects.create(code="PE", name="Sport")
+    assert "no career profile matches" in service.careers_unmatched(now=1e12)
+    Subject.objects.filter(code="PE").update(career_area="biology")
+    assert service.careers_unmatched(now=2e12) is None
+
+
+def test_the_subject_admin_edits_the_area_in_the_list(admin_user):
+    subject = Subject.objects.create(code="PE", name="Sport")
+    browser = Client()
+    browser.force_login(admin_user)
+    page = browser.get("/admin/students/subject/").content.decode()
+    assert "Area used" in page and 'name="form-0-career_area"' in page
+    response = browser.post("/admin/students/subject/", {
+        "form-TOTAL_FORMS": "1", "form-INITIAL_FORMS": "1", "form-MIN_NUM_FORMS": "0",
+        "form-MAX_NUM_FORMS": "1000", "form-0-id": str(subject.pk),
+        "form-0-career_area": "biology", "_save": "Save"})
+    assert response.status_code == 302, response.content.decode()[-1500:]
+    subject.refresh_from_db()
+    assert subject.career_area == "biology"

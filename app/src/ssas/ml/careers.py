@@ -47,12 +47,23 @@ _AREA_OF = {_normalize(alias): area for area, aliases in SUBJECT_ALIASES.items()
             for alias in (area, *aliases)}
 
 
-def subject_area(code: str, name: str = "") -> str | None:
-    """The career area of a subject from its code, else its name; None when neither matches.
+# What an admin may choose for a subject (Subject.career_area): an area, or NOT_A_CAREER.
+NOT_A_CAREER = "none"
+AREA_CHOICES = [("", "automatic (from the code and name)"),
+                *((area, area.replace("-", " ")) for area in SUBJECT_ALIASES),
+                (NOT_A_CAREER, "no career area")]
+
+
+def subject_area(code: str, name: str = "", chosen: str = "") -> str | None:
+    """The career area of a subject: the one an admin `chosen` (Subject.career_area), else
+    from its code, else its name; None when neither matches or the admin chose none.
 
     Examples: ("MATH", "") -> "math"; ("M101", "Mathematics") -> "math"; ("PE", "Sport") ->
-    None. A code with a trailing level or year ("bio-11", "ENGL2") matches by its letters.
+    None; ("PE", "Sport", "biology") -> "biology". A code with a trailing level or year
+    ("bio-11", "ENGL2") matches by its letters.
     """
+    if chosen:
+        return None if chosen == NOT_A_CAREER else chosen
     for text in (code, re.sub(r"[-_ ]?\d+$", "", code), name):
         area = _AREA_OF.get(_normalize(text)) if text else None
         if area:
@@ -60,14 +71,15 @@ def subject_area(code: str, name: str = "") -> str | None:
     return None
 
 
-def career_weights(subjects: list[str], names: dict[str, str] | None = None
-                   ) -> dict[str, list[tuple[int, float]]]:
+def career_weights(subjects: list[str], names: dict[str, str] | None = None,
+                   chosen: dict[str, str] | None = None) -> dict[str, list[tuple[int, float]]]:
     """{career: [(subject index, weight), ...]} for the careers at least one of `subjects`
-    (codes, in tensor order) serves; an area's weight is split evenly among its subjects."""
-    names = names or {}
+    (codes, in tensor order) serves; an area's weight is split evenly among its subjects.
+    `chosen` maps a code to the area an admin set for it (see subject_area)."""
+    names, chosen = names or {}, chosen or {}
     by_area: dict[str, list[int]] = {}
     for index, code in enumerate(subjects):
-        area = subject_area(code, names.get(code, ""))
+        area = subject_area(code, names.get(code, ""), chosen.get(code, ""))
         if area:
             by_area.setdefault(area, []).append(index)
     weights = {}

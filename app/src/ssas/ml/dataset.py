@@ -16,6 +16,7 @@ class ScoreTensor:
     subjects: list[str]  # subject codes, shape (s,)
     scores: np.ndarray  # float, NaN where missing, shape (n, s, p); periods oldest first
     subject_names: dict[str, str] = field(default_factory=dict)  # code -> name
+    subject_areas: dict[str, str] = field(default_factory=dict)  # code -> admin's area
 
     @property
     def n_students(self) -> int:
@@ -60,6 +61,10 @@ def load_tensor(*, school_id=None, student_ids=None, subjects=None) -> ScoreTens
         ).iterator(chunk_size=5000)
     )
     tensor = build_tensor(rows, subjects)
-    tensor.subject_names = dict(Subject.objects.filter(code__in=tensor.subjects)
-                                .values_list("code", "name"))
+    subjects_rows = Subject.objects.filter(code__in=tensor.subjects).values_list(
+        "code", "name", "career_area")
+    for code, name, area in subjects_rows:
+        tensor.subject_names[code] = name
+        if area:
+            tensor.subject_areas[code] = area
     return tensor

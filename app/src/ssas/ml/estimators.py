@@ -37,7 +37,7 @@ def fit_career_recommender(tensor: ScoreTensor) -> dict:
     bundle = _base(tensor)
     means = subject_means(tensor.scores, bundle["fill"])
     scaler = StandardScaler().fit(means)
-    matched = career_weights(tensor.subjects, tensor.subject_names)
+    matched = career_weights(tensor.subjects, tensor.subject_names, tensor.subject_areas)
     weights = np.zeros((len(matched), len(tensor.subjects)))
     for row, pairs in enumerate(matched.values()):
         for index, w in pairs:

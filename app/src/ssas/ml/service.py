@@ -182,12 +182,13 @@ def careers_unmatched(now: float | None = None) -> str | None:
     now = time.monotonic() if now is None else now
     if _CAREER_CHECK and 0 <= now - _CAREER_CHECK["at"] < CAREER_CHECK_SECONDS:
         return _CAREER_CHECK["reason"]
-    subjects = list(Subject.objects.values_list("code", "name")[:500])
+    subjects = list(Subject.objects.values_list("code", "name", "career_area")[:500])
     reason = None
-    if subjects and not any(subject_area(code, name) for code, name in subjects):
-        shown = ", ".join(code for code, _ in subjects[:8])
+    if subjects and not any(subject_area(*subject) for subject in subjects):
+        shown = ", ".join(code for code, _, _ in subjects[:8])
         reason = (f"no career profile matches any subject ({shown}"
                   f"{', ...' if len(subjects) > 8 else ''}): career recommendations are empty; "
-                  "use the subjects' common names or codes (see ssas.ml.careers)")
+                  "set each subject's career area in the admin (Subjects), or use common "
+                  "names or codes (see ssas.ml.careers)")
     _CAREER_CHECK.update(at=now, reason=reason)
     return reason

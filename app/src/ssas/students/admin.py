@@ -17,7 +17,16 @@ class AcademicYearAdmin(admin.ModelAdmin):
 
 @admin.register(Subject)
 class SubjectAdmin(admin.ModelAdmin):
-    list_display = ["code", "name"]
+    """Subjects with the career area each counts for, editable in the list."""
+
+    list_display = ["code", "name", "career_area", "matched_area"]
+    list_editable = ["career_area"]
+
+    @admin.display(description="area used")
+    def matched_area(self, subject):
+        from ssas.ml.careers import subject_area
+
+        return subject_area(subject.code, subject.name, subject.career_area) or "none"
 
 
 @admin.register(Student)

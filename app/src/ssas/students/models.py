@@ -1,5 +1,7 @@
 from django.db import models
 
+from ssas.ml.careers import AREA_CHOICES
+
 
 class School(models.Model):
     code = models.SlugField(max_length=40, unique=True)
@@ -29,6 +31,12 @@ class AcademicYear(models.Model):
 class Subject(models.Model):
     code = models.SlugField(max_length=20, unique=True)
     name = models.CharField(max_length=100)
+    # Empty: matched from the code and name (ssas.ml.careers); set it where that guesses
+    # wrong. Takes effect at the next training.
+    career_area = models.CharField(
+        max_length=30, blank=True, default="", choices=AREA_CHOICES,
+        help_text="The career area this subject counts for; empty: matched from its code "
+                  "and name. Used from the next training on.")
 
     class Meta:
         ordering = ["name"]
