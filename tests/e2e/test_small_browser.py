@@ -64,10 +64,11 @@ def test_a_teacher_uses_the_site_in_a_browser(small, browser, tmp_path):
     site.manage(Role.web, "generate_school", "--students", "60", "--seed", "7",
                 "--school", code)
     site.manage(Role.web, "train_models")
-    students = json.loads(site.manage(Role.web, "shell", "-c", (
+    said = site.manage(Role.web, "shell", "-c", (
         "import json; from ssas.students.models import Student; print(json.dumps(list("
         f"Student.objects.filter(school__code='{code}').order_by('class_name', 'pk')"
-        ".values_list('class_name', 'first_name', 'last_name')[:1])))")))
+        ".values_list('class_name', 'first_name', 'last_name')[:1])))"))
+    students = json.loads(said.strip().splitlines()[-1])  # after shell's auto-import note
     class_name, first, last = students[0]
     name = f"teacher-{secrets.token_hex(3)}"
     secret = tmp_path / "password"
