@@ -92,12 +92,17 @@ def _caches(deployment: DeploymentSizing, host: Host) -> dict:
         return {
             "default": {"kind": "local", "location": "ssas-default", "timeout": 300},
             "ml_cache": {"kind": "local", "location": "ssas-ml", "timeout": 1800},
+            # Per-user API limits must be counted once for all gunicorn workers: files on
+            # the one server (ssas.api.throttles).
+            "throttle": {"kind": "file", "location": f"{paths.DATA_DIR}/throttle",
+                         "timeout": 3600},
         }
     default = _redis_endpoint(deployment, host, Role.redis_cache, CACHE_PORT, 0)
     ml = _redis_endpoint(deployment, host, Role.redis_cache, CACHE_PORT, 1)
     return {
         "default": {**default, "timeout": 300, "key_prefix": "ssas"},
         "ml_cache": {**ml, "timeout": 1800, "key_prefix": "ssas_ml"},
+        "throttle": {**default, "timeout": 3600, "key_prefix": "ssas_throttle"},
     }
 
 

@@ -88,8 +88,9 @@ def _rate_limits(f: Facts) -> Judgement:
     if not f.api_rate:
         return not_yet("no nginx host in this topology applies request limits")
     return _applied(f, f"nginx limits `/api/` to {f.api_rate} and the ML endpoints to "
-                       f"{f.ml_rate}, per signed-in session (else per address); excess gets "
-                       "HTTP 429")
+                       f"{f.ml_rate} per client address (sized for a school behind one NAT "
+                       "address), sign-in attempts too; the app limits each signed-in user "
+                       "(2,000 API calls and 120 ML analyses an hour); excess gets HTTP 429")
 
 
 def _headers(f: Facts) -> Judgement:

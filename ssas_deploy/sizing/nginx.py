@@ -15,6 +15,8 @@ class NginxSizing:
     api_burst: Derived
     ml_rate: Derived
     ml_burst: Derived
+    login_rate: Derived
+    login_burst: Derived
     ml_read_timeout: Derived
     api_read_timeout: Derived
     weights: Derived
@@ -38,10 +40,23 @@ def size_nginx(cores: float, peak_users: int, web: list[tuple[str, str, int, int
             max(16, 4 * len(web)), f"max(16, 4 x {len(web)} backends)",
             "idle keepalive connections kept to the app servers",
         ),
-        api_rate=fixed("10r/s", "per signed-in session (or address): a busy teacher's dashboard"),
-        api_burst=fixed(40, "a page load fans out into many API calls"),
-        ml_rate=fixed("2r/s", "ML routes are CPU heavy; throttle per session"),
-        ml_burst=fixed(5, "a few predictions in a row are normal"),
+        # Keyed on the client address, which a client cannot choose: a school's staff share
+        # one NAT address, so the limits are the whole school's; each user's own limits are
+        # the app's (DRF throttles on a shared cache).
+        api_rate=Derived(f"{max(20, peak_users * 2)}r/s",
+                         f"max(20, {peak_users} peak users x 2 r/s)",
+                         "per client address, sized for a school behind one NAT address"),
+        api_burst=Derived(max(40, peak_users * 4), f"max(40, {peak_users} x 4)",
+                          "a page load fans out into several API calls"),
+        ml_rate=Derived(f"{max(2, peak_users // 2)}r/s", f"max(2, {peak_users} // 2) r/s",
+                        "ML routes are CPU heavy; per client address"),
+        ml_burst=Derived(max(5, peak_users), f"max(5, {peak_users})",
+                         "a few analyses per user in a row are normal"),
+        login_rate=Derived(f"{max(30, peak_users)}r/m", f"max(30, {peak_users}) per minute",
+                           "sign-in attempts per address: a whole staff signs in at 8:00, a "
+                           "password guesser gets a few a second at most"),
+        login_burst=Derived(max(10, peak_users // 4), f"max(10, {peak_users} // 4)",
+                            "the morning rush"),
         ml_read_timeout=fixed("60s", "ML analysis may take tens of seconds (the guide's 60 s)"),
         api_read_timeout=fixed("30s", "ordinary API calls"),
         weights=Derived(

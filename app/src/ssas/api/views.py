@@ -32,6 +32,11 @@ from .serializers import (
     SubjectSerializer,
     TrainingRunSerializer,
 )
+from .throttles import MLThrottle, UserThrottle
+
+# The ML routes: each user's general limit and the ML one (which also marks them as ML
+# routes for the load balancer's ML location).
+ML_THROTTLES = [UserThrottle, MLThrottle]
 
 
 class ModelNotTrained(APIException):
@@ -102,13 +107,13 @@ class StudentViewSet(viewsets.ModelViewSet):
             "academic_year__start_date", "term", "subject__code")
         return Response(ScoreSerializer(scores, many=True).data)
 
-    @action(detail=True)
+    @action(detail=True, throttle_classes=ML_THROTTLES)
     def careers(self, request, pk=None):
         student = self.get_object()
         return Response({"student": student.pk,
                          "recommendations": _ml(service.recommend_careers, student.pk)})
 
-    @action(detail=True)
+    @action(detail=True, throttle_classes=ML_THROTTLES)
     def peers(self, request, pk=None):
         student = self.get_object()
         peers = _ml(service.find_peers, student.pk)
@@ -119,7 +124,7 @@ class StudentViewSet(viewsets.ModelViewSet):
             peers = [p for p in peers if p["id"] in visible]
         return Response({"student": student.pk, "peers": peers})
 
-    @action(detail=True)
+    @action(detail=True, throttle_classes=ML_THROTTLES)
     def prediction(self, request, pk=None):
         student = self.get_object()
         return Response({"student": student.pk,
@@ -199,6 +204,8 @@ class ClassAveragesView(APIView):
 
 
 class AnomaliesView(APIView):
+    throttle_classes = ML_THROTTLES
+
     @extend_schema(parameters=[_SCHOOL], responses=inline_serializer("Anomalies", {
         "results": serializers.ListField(child=serializers.DictField())}))
     def get(self, request):
@@ -211,6 +218,8 @@ class AnomaliesView(APIView):
 
 
 class BatchAnalysisView(APIView):
+    throttle_classes = ML_THROTTLES
+
     @extend_schema(request=BatchRequestSerializer, responses={202: inline_serializer(
         "BatchAccepted", {"job_id": serializers.UUIDField(), "status": serializers.CharField(),
                           "status_url": serializers.URLField()})})
@@ -235,6 +244,7 @@ class TrainingRunViewSet(viewsets.GenericViewSet):
 
     serializer_class = TrainingRunSerializer
     queryset = TrainingRun.objects.all()
+    throttle_classes = ML_THROTTLES
 
     def list(self, request):
         page = self.paginate_queryset(self.get_queryset())
