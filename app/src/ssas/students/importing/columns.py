@@ -69,12 +69,20 @@ def _integer(low: int, high: int, words: dict[str, int] | None = None) -> Parser
     return parse
 
 
+def _present(value: Any, required: bool) -> str | None:
+    """A cell as stripped text; None when empty (CellError when it must not be)."""
+    text = "" if value is None else str(value).strip()
+    if text:
+        return text
+    if required:
+        raise CellError("is empty")
+    return None
+
+
 def _score(required: bool) -> Parser:
     def parse(value: Any) -> Decimal | None:
-        text = "" if value is None else str(value).strip()
-        if not text:
-            if required:
-                raise CellError("is empty")
+        text = _present(value, required)
+        if text is None:
             return None
         try:
             number = Decimal(text)
@@ -93,10 +101,8 @@ def _date(required: bool) -> Parser:
             return value.date()
         if isinstance(value, dt.date):
             return value
-        text = "" if value is None else str(value).strip()
-        if not text:
-            if required:
-                raise CellError("is empty")
+        text = _present(value, required)
+        if text is None:
             return None
         try:
             # ISO only: 03/04/2010 is March in one country and April in the next.
