@@ -203,3 +203,70 @@ def test_the_templates_readme_documents_every_column():
             assert f"`{column.name}`" in readme, column.name
             for alias in column.aliases:
                 assert alias in readme, alias
+
+
+def test_columns_a_file_leaves_out_keep_their_stored_values(db):
+    import_files(templates())
+    narrow = b"school,student_id,first_name,last_name,grade\nhillside,HS-0001,Amara,Okafor,11\n"
+    report = import_files([("students.csv", narrow)])
+    assert report.files[0].updated == 1
+    amara = Student.objects.get(student_id="HS-0001")
+    assert (amara.grade, amara.class_name, amara.gender, str(amara.date_of_birth)) == (
+        11, "10A", "F", "2010-03-14")
+    import_files([("years.csv", b"name,start_date,end_date\n2024/2025,2024-09-02,2025-07-18\n")])
+    assert AcademicYear.objects.get(is_current=True).name == "2025/2026"
+    before = StudentScore.objects.get(student__student_id="HS-0002", subject__code="MATH",
+                                      academic_year__name="2025/2026", term=2)
+    import_files([("scores.csv", b"student_id,subject,academic_year,term,total\n"
+                                 b"HS-0002,MATH,2025/2026,2,99\n")])
+    after = StudentScore.objects.get(pk=before.pk)
+    assert (after.continuous_assessment, after.exam_score, after.total_score) == (
+        before.continuous_assessment, before.exam_score, Decimal("99"))
+
+
+def test_marks_that_do_not_add_up_and_decimal_commas(db):
+    import_files(templates()[1:])
+    rows = (b"student_id;subject;academic_year;term;CA;Exam;Total\n"
+            b"HS-0001;MATH;2025/2026;1;25,5;50;75,5\n"
+            b"HS-0002;MATH;2025/2026;1;90;90;10\n")
+    report = import_files([("scores.csv", rows)])
+    assert report.errors == ["scores.csv:3: Total: 10.00 is not continuous_assessment + "
+                             "exam_score (180.00)"]
+    report = import_files([("scores.csv", rows)], skip_bad_rows=True)
+    assert StudentScore.objects.get().total_score == Decimal("75.50")
+
+
+def test_bad_rows_are_counted_once_and_named_by_the_files_headers(db):
+    import_files(templates()[1:])  # everything but the scores
+    rows = (b"Student Number,subject,academic_year,term,total_score\n"
+            b"NOPE,MATH,2025/2026,9,abc\n")
+    report = import_files([("scores.csv", rows)])
+    assert report.files[0].skipped == 1
+    assert report.errors == ["scores.csv:2: term: '9': expected a whole number from 1 to 3",
+                             "scores.csv:2: total_score: 'abc' is not a number"]
+    report = import_files([("scores.csv", rows.replace(b",9,abc", b",1,70"))])
+    assert report.errors == ["scores.csv:2: Student Number: no student 'NOPE' in school "
+                             "hillside (import students first)"]
+    assert report.files[0].skipped == 1
+
+
+def test_codes_that_differ_only_in_case_are_not_guessed(db):
+    import_files(templates()[1:])
+    Subject.objects.create(code="math", name="Maths again")
+    rows = b"student_id,subject,academic_year,term,total_score\nHS-0001,Math,2025/2026,1,70\n"
+    report = import_files([("scores.csv", rows)])
+    assert report.errors == ["scores.csv:2: subject: 'Math' matches several codes that "
+                             "differ only in case; rename one in the admin"]
+    exact = import_files([("scores.csv", rows.replace(b"Math", b"MATH"))])
+    assert exact.committed and StudentScore.objects.get().subject.code == "MATH"
+
+
+def test_dates_whole_and_in_the_past(db):
+    import_files(templates()[2:])
+    rows = (b"student_id,first_name,last_name,grade,date_of_birth\n"
+            b"A,Ann,Lee,9,2009-11-23junk\nB,Bo,Li,9,2099-01-01\nC,Cy,Ng,9,2010-01-02 00:00:00\n")
+    report = import_files([("students.csv", rows)], skip_bad_rows=True)
+    assert report.errors == [
+        "students.csv:2: date_of_birth: '2009-11-23junk': expected a date as YYYY-MM-DD",
+        "students.csv:3: date_of_birth: 2099-01-01 is not in the past"]
+    assert str(Student.objects.get().date_of_birth) == "2010-01-02"

@@ -1,13 +1,16 @@
 """The admin's data import: upload, a preview of what would change, confirm or cancel."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.utils import timezone
 
 from ssas.accounts.models import PendingImport
-from ssas.students.models import Student, StudentScore, Subject
+from ssas.students.importing.upsert import import_files
+from ssas.students.models import School, Student, StudentScore, Subject
 from test_import import templates
 
 pytestmark = pytest.mark.django_db
@@ -65,3 +68,19 @@ def test_teachers_and_other_users_uploads_are_refused(teacher, browser, admin_us
     other.user = teacher
     other.save()
     assert browser.post(_confirm_url(page), {"import": "Import"}).status_code == 404
+
+
+def test_nothing_good_nothing_to_import_and_a_school_for_rows_without_one(browser):
+    import_files(templates()[2:])  # subjects, years, schools
+    School.objects.create(code="west", name="West")
+    all_bad = ("subjects.csv", b"code,name\nno good,Oops\n")
+    page = _upload(browser, [all_bad], skip_bad_rows="on").content.decode()
+    assert 'name="import"' not in page
+    pupils = ("students.csv", b"student_id,first_name,last_name,grade\nW1,Ann,Lee,9\n")
+    page = _upload(browser, [pupils], school="west").content.decode()
+    assert 'name="import"' in page
+    PendingImport.objects.update(created_at=timezone.now() - timedelta(hours=2))
+    assert browser.post(_confirm_url(page), {"import": "Import"}).status_code == 404
+    page = _upload(browser, [pupils], school="west").content.decode()
+    browser.post(_confirm_url(page), {"import": "Import"})
+    assert Student.objects.get().school.code == "west"

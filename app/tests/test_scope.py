@@ -50,11 +50,13 @@ def test_anomalies_and_peers_name_only_visible_students(class_9a, teacher_client
         assert {p["id"] for p in peers} <= class_9a
 
 
-def test_reports_a_teacher_may_request(class_9a, teacher_client):
-    refused = teacher_client.post("/api/reports/", {"kind": "student_list"}, format="json")
-    assert refused.status_code == 403 and "counsellor" in refused.json()["detail"]
-    accepted = teacher_client.post("/api/reports/", {"kind": "class_averages"}, format="json")
-    assert accepted.status_code == 202
+def test_reports_are_for_counsellors_and_admins(class_9a, teacher_client, counsellor_client):
+    for kind in ("student_list", "class_averages"):
+        refused = teacher_client.post("/api/reports/", {"kind": kind}, format="json")
+        assert refused.status_code == 403 and "counsellor" in refused.json()["detail"]
+    made = counsellor_client.post("/api/reports/", {"kind": "class_averages"}, format="json")
+    assert made.status_code == 202
+    assert teacher_client.get(f"/api/reports/{made.json()['id']}/").status_code == 404
 
 
 def test_the_dashboard_says_which_classes(class_9a, teacher):

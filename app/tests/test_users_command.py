@@ -65,7 +65,7 @@ def test_a_teachers_classes_are_set_checked_and_listed(school_data, monkeypatch)
         "--password-stdin", stdin=PASSWORD + "\n")
     rows = {r["username"]: r for r in json.loads(run(monkeypatch, "list", "--json"))}
     assert rows["ms-k"]["classes"] == ["test-high 10B", "test-high 9A"]
-    run(monkeypatch, "assign", "ms-k", "--class", "11C", "--school", "test-high")
+    run(monkeypatch, "assign", "ms-k", "--class", "11C", "--school", "TEST-HIGH")
     rows = {r["username"]: r for r in json.loads(run(monkeypatch, "list", "--json"))}
     assert rows["ms-k"]["classes"] == ["test-high 11C"]
     with pytest.raises(CommandError, match=r"no class 9Z in school test-high \(classes: 10A"):

@@ -62,6 +62,10 @@ def import_data(
     """Import a school's data in one transaction: importing a file twice changes nothing."""
     if kind is not None and kind not in KINDS:
         _refuse(f"--kind {kind}: expected one of {', '.join(KINDS)}")
+    for item in maps or []:
+        header, sep, column = item.rpartition("=")
+        if not sep or not header.strip() or not column.strip():
+            _refuse(f"--map {item!r}: expected 'HEADER=column'")
     archive = _pack(files)
     args = ["--archive", "-", "--json"]
     for flag, value in (("--kind", kind), ("--school", school)):

@@ -56,6 +56,10 @@ def create(name: NameArgument, inventory: InventoryRequired, role: RoleOption,
     """Create an account with a generated password (written to --password-file only)."""
     _check_role(role)
     _check_name(name)
+    if classes and role != "teacher":
+        display_error(f"--class is for teachers; a {role} sees every student (nothing was "
+                      "changed)")
+        raise typer.Exit(EXIT_INVALID_INPUT)
     _with_new_password(profile, inventory, password_file, "create", name, "--role", role,
                        "--email", email, *_class_args(classes, school))
     out().print(f"Created {role} {name}. The initial password is in {password_file} (0600): "

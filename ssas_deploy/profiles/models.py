@@ -160,20 +160,29 @@ class Site(Strict):
     time_zone: Annotated[str, Field(description=(
         "IANA time zone of the school (e.g. Europe/London): dates on the pages and the "
         "nightly jobs' hour follow it."))] = "UTC"
-    language: Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[a-z0-9]{2,8})?$", description=(
-        "Language code of the pages (Django's LANGUAGE_CODE, e.g. en-gb)."))] = "en-us"
+    language: Annotated[str, Field(description=(
+        "Language code of the pages (Django's LANGUAGE_CODE, e.g. en-gb, fr, pt-br)."))
+    ] = "en-us"
 
     @field_validator("time_zone")
     @classmethod
     def _known_time_zone(cls, value: str) -> str:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+        from zoneinfo import available_timezones
 
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
+        if value not in available_timezones() or value in ("localtime", "Factory"):
             raise ValueError(f"'{value}' is not an IANA time zone (e.g. Europe/London, "
-                             "Africa/Lagos, UTC)") from None
+                             "Africa/Lagos, UTC)")
         return value
+
+    @field_validator("language")
+    @classmethod
+    def _django_language(cls, value: str) -> str:
+        from ssas_deploy.profiles.languages import DJANGO_LANGUAGES
+
+        if value == "en-us" or value in DJANGO_LANGUAGES:  # en-us: Django's own default
+            return value
+        raise ValueError(f"'{value}' is not a language Django has translations for (e.g. "
+                         "en-gb, fr, de, pt-br, sw; lower case, a hyphen before the region)")
 
 
 class Mail(Strict):
@@ -181,7 +190,7 @@ class Mail(Strict):
     are then written as files under the web host's data directory, for IT to pass on)."""
 
     smtp_host: Annotated[str, Field(
-        pattern=r"^$|^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$",
+        pattern=r"^$|^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$|^[0-9A-Fa-f:]+$",
         description="The relay's host name or address; empty: no relay, mails as files.")] = ""
     smtp_port: Annotated[int | None, Field(ge=1, le=65535, description=(
         "Default by security: 587 for starttls, 465 for tls, 25 for none."))] = None

@@ -177,6 +177,10 @@ class SecretStore:
     def set_smtp_password(self, password: str) -> SecretRecord:
         """Keep the SMTP relay's password (one line of printable ASCII: Python's SMTP client
         sends no other) in the vault; replaces an earlier one. InvalidInputError otherwise."""
+        if password != password.strip():
+            raise InvalidInputError([Problem(None, None, "smtp_password", (
+                "starts or ends with a space: most likely a copy-and-paste slip; nothing "
+                "was stored"))])
         if not password or not all(" " <= c <= "~" for c in password):
             raise InvalidInputError([Problem(None, None, "smtp_password", (
                 "give one non-empty line of printable ASCII (Django's SMTP client, Python's "

@@ -107,3 +107,10 @@ def test_an_unreachable_host_exits_1_naming_it(monkeypatch, inventory, exports):
     Host(monkeypatch, fail="lost its connection: EOF")
     code, output = _data(*exports, "-i", str(inventory), "-p", "small")
     assert code == 1 and "web-1" in output
+
+
+def test_a_malformed_map_is_refused_before_connecting(monkeypatch, inventory, exports):
+    host = Host(monkeypatch)
+    code, output = _data(*exports, "-i", str(inventory), "-p", "small", "--map", "Pupil Ref")
+    assert code == 2 and "--map 'Pupil Ref': expected 'HEADER=column'" in output
+    assert host.calls == []

@@ -123,3 +123,13 @@ def test_a_directory_as_password_file_is_named_as_such(monkeypatch, inventory, t
                           "-i", str(inventory), "-p", "small")
     assert code == 2 and "is a directory" in output, output
     assert host.calls == []
+
+
+def test_classes_for_a_counsellor_are_refused_before_connecting(monkeypatch, inventory,
+                                                               tmp_path):
+    host = Host(monkeypatch)
+    code, output = _users("create", "mrs-c", "--role", "counsellor", "--class", "10A",
+                          "--password-file", str(tmp_path / "p"), "-i", str(inventory),
+                          "-p", "small")
+    assert code == 2 and "--class is for teachers" in output
+    assert host.calls == [] and not (tmp_path / "p").exists()

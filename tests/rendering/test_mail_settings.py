@@ -100,3 +100,26 @@ def test_the_schools_time_zone_and_language_reach_django_and_beat(tmp_path):
     celery = next(f.content for f in files if f.spec.dest.endswith("ssas_celery.py"))
     assert "TIME_ZONE = 'Africa/Lagos'" in settings and "LANGUAGE_CODE = 'en-gb'" in settings
     assert "CELERY_TIMEZONE = 'Africa/Lagos'" in celery
+
+
+@pytest.mark.parametrize("site, message", [
+    ("{time_zone: Mars/Olympus}", "'Mars/Olympus' is not an IANA time zone"),
+    ("{time_zone: localtime}", "'localtime' is not an IANA time zone"),
+    ("{language: eng}", "'eng' is not a language Django has translations for"),
+    ("{language: EN-GB}", "'EN-GB' is not a language Django has translations for"),
+])
+def test_a_time_zone_or_language_the_app_cannot_use_is_refused(tmp_path, site, message):
+    from ssas_deploy.errors import InvalidInputError
+
+    source = tmp_path / "school.yaml"
+    source.write_text(f"extends: small\nname: school\nsite: {site}\n")
+    with pytest.raises(InvalidInputError) as refused:
+        load_profile(str(source))
+    assert message in str(refused.value) and "school.yaml:3" in str(refused.value)
+
+
+def test_the_language_list_is_djangos():
+    global_settings = pytest.importorskip("django.conf.global_settings")
+    from ssas_deploy.profiles.languages import DJANGO_LANGUAGES
+
+    assert {code for code, _ in global_settings.LANGUAGES} == DJANGO_LANGUAGES

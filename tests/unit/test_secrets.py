@@ -345,6 +345,8 @@ def test_the_smtp_password_travels_as_its_own_variable_and_only_once_set(store, 
         check_mail_password(profile, values)
     with pytest.raises(InvalidInputError, match="printable ASCII"):
         store.set_smtp_password("two\nlines")
+    with pytest.raises(InvalidInputError, match="starts or ends with a space"):
+        store.set_smtp_password("   ")
     store.set_smtp_password("p@ss word;$HOME")
     values = deployment_secrets(inventory, password_file)
     assert "smtp_password" not in store.load_or_create()

@@ -30,12 +30,13 @@ class PendingImport(models.Model):
     """Files uploaded in the admin's data import, kept between the preview and the confirm
     (a dry run is shown first). In the database, not the media directory: student data stays
     where the rest of it is (and out of the media backups); removed on confirm or cancel,
-    and any older than an hour on the next upload."""
+    and any older than an hour on the next upload (and no longer confirmable)."""
 
     id = models.UUIDField(primary_key=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
     archive = models.BinaryField()  # the uploaded files as one tar stream
     skip_bad_rows = models.BooleanField(default=False)
+    school_code = models.SlugField(max_length=40, blank=True)  # for rows without a school
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

@@ -269,10 +269,11 @@ class ReportViewSet(viewsets.GenericViewSet):
     def create(self, request):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        if serializer.validated_data["kind"] != Report.Kind.CLASS_AVERAGES and \
-                not sees_every_student(request.user):
-            raise PermissionDenied("teachers see only their own classes' students; a "
-                                   "counsellor or an admin can request this report")
+        if not sees_every_student(request.user):
+            # Reports cover whole schools; a teacher's own classes are at /api/class-averages/.
+            raise PermissionDenied("reports cover whole schools and teachers see their own "
+                                   "classes only (/api/class-averages/); a counsellor or an "
+                                   "admin can request one")
         report = request_report(
             serializer.validated_data["kind"], serializer.validated_data.get("school"),
             serializer.validated_data.get("params"), request.user.get_username())
@@ -282,9 +283,7 @@ class ReportViewSet(viewsets.GenericViewSet):
 
     def get_object(self):
         report = super().get_object()
-        # Only aggregate reports are for teachers; a list of students is not.
-        if report.kind != Report.Kind.CLASS_AVERAGES and not sees_every_student(
-                self.request.user):
+        if not sees_every_student(self.request.user):  # whole-school data
             raise NotFound()
         return report
 

@@ -209,12 +209,14 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "daily-aggregation": {
         "task": "analytics.tasks.daily_aggregation",
-        "schedule": crontab(hour=2, minute=15),
+        # Nightly jobs at 04:15 and 04:45 in the school's zone (CELERY_TIMEZONE): after the
+        # hours daylight-saving changes skip or repeat (01:00-03:00 almost everywhere).
+        "schedule": crontab(hour=4, minute=15),
     },
     # Retrain when the scores changed since the last successful training (TrainingRun).
     "nightly-retrain": {
         "task": "ml.tasks.train_models",
-        "schedule": crontab(hour=3, minute=0),
+        "schedule": crontab(hour=4, minute=45),
         "kwargs": {"trigger": "nightly", "only_if_changed": True},
     },
 }

@@ -19,6 +19,7 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from ssas.accounts.models import PendingImport
+from ssas.students.models import School
 
 from .archive import pack, unpack
 from .upsert import import_files
@@ -47,6 +48,9 @@ class MultipleFileField(forms.FileField):
 class UploadForm(forms.Form):
     files = MultipleFileField(help_text="CSV (UTF-8) or XLSX: schools, academic years, "
                                         "subjects, students, scores.")
+    school = forms.ModelChoiceField(
+        School.objects.all(), required=False, to_field_name="code",
+        help_text="For rows without a school column (default: the only school).")
     skip_bad_rows = forms.BooleanField(required=False, help_text="Keep the good rows when "
                                                                  "some are bad.")
 
@@ -69,12 +73,15 @@ def upload(request):
     if request.method == "POST" and form.is_valid():
         PendingImport.objects.filter(created_at__lt=timezone.now() - PENDING_FOR).delete()
         files = [(f.name, f.read()) for f in form.cleaned_data["files"]]
+        school = form.cleaned_data["school"]
         pending = PendingImport.objects.create(
             id=uuid.uuid4(), user=request.user, archive=pack(files),
-            skip_bad_rows=form.cleaned_data["skip_bad_rows"])
-        report = import_files(files, dry_run=True,
-                              skip_bad_rows=pending.skip_bad_rows)
-        can_import = not report.error_count or (pending.skip_bad_rows and report.files)
+            skip_bad_rows=form.cleaned_data["skip_bad_rows"],
+            school_code=school.code if school else "")
+        report = import_files(files, dry_run=True, skip_bad_rows=pending.skip_bad_rows,
+                              school=pending.school_code or None)
+        good = sum(f.created + f.updated + f.unchanged for f in report.files)
+        can_import = good > 0 and (not report.error_count or pending.skip_bad_rows)
         return TemplateResponse(request, "admin/students/import_preview.html", _context(
             request, report=report, pending=pending, can_import=can_import))
     return TemplateResponse(request, "admin/students/import_upload.html",
@@ -84,7 +91,8 @@ def upload(request):
 @permission_required("students.add_student", raise_exception=True)
 def confirm(request, pending_id):
     """POST: import the kept files for real (or drop them: `cancel`)."""
-    pending = get_object_or_404(PendingImport, pk=pending_id, user=request.user)
+    pending = get_object_or_404(PendingImport, pk=pending_id, user=request.user,
+                                created_at__gte=timezone.now() - PENDING_FOR)
     if request.method != "POST":
         return redirect("admin:students_import")
     files = list(unpack(io.BytesIO(bytes(pending.archive))))
@@ -92,10 +100,12 @@ def confirm(request, pending_id):
     if "cancel" in request.POST:
         messages.info(request, "Import cancelled: nothing was changed.")
         return redirect("admin:students_import")
-    report = import_files(files, skip_bad_rows=pending.skip_bad_rows)
+    report = import_files(files, skip_bad_rows=pending.skip_bad_rows,
+                          school=pending.school_code or None)
     if report.committed:
         counts = ", ".join(f"{f.file}: {f.created} created, {f.updated} updated, "
-                           f"{f.unchanged} unchanged" for f in report.files)
+                           f"{f.unchanged} unchanged, {f.skipped} bad rows skipped"
+                           for f in report.files)
         messages.success(request, f"Imported. {counts}.")
         return redirect("admin:students_student_changelist")
     # The data changed since the preview: show what is wrong now.

@@ -84,6 +84,8 @@ def _score(required: bool) -> Parser:
         text = _present(value, required)
         if text is None:
             return None
+        if re.fullmatch(r"\d+,\d+", text):
+            text = text.replace(",", ".")  # a decimal comma (semicolon-separated exports)
         try:
             number = Decimal(text)
         except InvalidOperation:
@@ -105,8 +107,13 @@ def _date(required: bool) -> Parser:
         if text is None:
             return None
         try:
-            # ISO only: 03/04/2010 is March in one country and April in the next.
-            return dt.date.fromisoformat(text[:10])
+            # ISO only: 03/04/2010 is March in one country and April in the next. A date
+            # with a midnight time (a spreadsheet's date cell saved as text) is one too.
+            return dt.date.fromisoformat(text)
+        except ValueError:
+            pass
+        try:
+            return dt.datetime.fromisoformat(text).date()
         except ValueError:
             raise CellError(f"'{value}': expected a date as YYYY-MM-DD") from None
     return parse
@@ -198,10 +205,12 @@ SPECS: dict[str, Kind] = {
                                                    "firstname")),
         Column("last_name", _text(100), aliases=("last", "surname", "family_name",
                                                   "lastname")),
-        Column("grade", _integer(0, 20), aliases=("year_group", "form", "level", "class_level",
+        Column("grade", _integer(0, 20), aliases=("year_group", "level", "class_level",
                                                    "grade_level")),
+        # "Form" is the class in British exports (10A), not the year.
         Column("class_name", _text(20, required=False), required=False,
-               aliases=("class", "stream", "section", "arm", "homeroom")),
+               aliases=("class", "form", "tutor_group", "stream", "section", "arm",
+                        "homeroom")),
         Column("gender", _gender, required=False, aliases=("sex",)),
         Column("date_of_birth", _date(False), required=False, aliases=("dob", "birth_date",
                                                                       "birthday")),

@@ -3,13 +3,15 @@
 Keys: a school by `code`, an academic year by `name`, a subject by `code` (both compared
 case-insensitively, so `MATH` and `math` are one subject), a student by (school, student_id)
 and a score by (student, subject, academic year, term). A row whose values equal what is
-stored changes nothing, so importing the same file twice is a no-op.
+stored changes nothing, so importing the same file twice is a no-op. Only the columns a
+file has are written: a students file without `class_name` leaves every class as it is.
 
 Everything runs in one transaction: when any row is bad, nothing at all is kept unless
 `skip_bad_rows` is set (then the good rows are kept and the bad ones reported). `dry_run`
 does the whole import and rolls it back, so its counts are exactly what a real run would do.
 """
 
+import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -103,10 +105,11 @@ class _Rows:
 
     def __init__(self, table: MappedTable, report: ImportReport, file_report: FileReport):
         self.table, self.report, self.counts = table, report, file_report
+        self.present = set(table.columns)  # the columns this file has
+        self._bad_rows: set[int] = set()
 
     def __iter__(self):
         columns = self.table.columns
-        headers = self.table.table.headers
         kind = self.table.kind
         for number, cells in self.table.table.rows:
             values, bad = {}, False
@@ -117,15 +120,20 @@ class _Rows:
                     values[column.name] = (column.parse(cell) if index is not None
                                            else _absent(column))
                 except CellError as exc:
-                    self.error(number, headers[index] if index is not None else column.name,
-                               str(exc))
+                    self.error(number, column.name, str(exc))
                     bad = True
             if not bad:
                 yield number, values
 
     def error(self, number: int, column: str, message: str) -> None:
-        self.report.add_error(f"{self.table.table.name}:{number}: {column}: {message}")
-        self.counts.skipped += 1
+        """Report `FILE:ROW: header: message` (the file's own header for a column it has);
+        the row is counted once as skipped however many of its cells are bad."""
+        index = self.table.columns.get(column)
+        shown = self.table.table.headers[index] if index is not None else column
+        self.report.add_error(f"{self.table.table.name}:{number}: {shown}: {message}")
+        if number not in self._bad_rows:
+            self._bad_rows.add(number)
+            self.counts.skipped += 1
 
 
 def _absent(column):
@@ -173,7 +181,7 @@ def _simple_upsert(rows: _Rows, model, key_field: str, fields: tuple[str, ...],
             existing[key] = obj
             _count(rows, created=True, changed=False)
             continue
-        changed = [f for f in fields if getattr(obj, f) != values[f]]
+        changed = [f for f in fields if f in rows.present and getattr(obj, f) != values[f]]
         if changed:
             for f in changed:
                 setattr(obj, f, values[f])
@@ -197,7 +205,7 @@ def _academic_years(rows: _Rows, school: str | None) -> None:
                                            f"date {values['start_date']}")
             continue
         good.append((number, values))
-    current = [n for n, v in good if v["is_current"]]
+    current = [n for n, v in good if v["is_current"] and "is_current" in rows.present]
     if len(current) > 1:
         for number in current[1:]:
             rows.error(number, "is_current", f"row {current[0]} is the current year already")
@@ -216,7 +224,7 @@ class _Given:
 
     def __init__(self, rows: _Rows, good):
         self._rows, self._good = rows, good
-        self.counts, self.error = rows.counts, rows.error
+        self.counts, self.error, self.present = rows.counts, rows.error, rows.present
 
     def __iter__(self):
         return iter(self._good)
@@ -226,11 +234,12 @@ class _Schools:
     """School codes to schools, with the default for rows that name none."""
 
     def __init__(self, rows: _Rows, default: str | None):
-        self.by_code = {s.code.lower(): s for s in School.objects.all()}
+        schools = list(School.objects.all())
+        self.by_code = _ByCode((s.code, s) for s in schools)
         self.rows = rows
         self.default = default
-        if default is None and len(self.by_code) == 1:
-            self.default = next(iter(self.by_code.values())).code
+        if default is None and len(schools) == 1:
+            self.default = schools[0].code
 
     def find(self, number: int, code: str | None) -> School | None:
         code = code or self.default
@@ -238,10 +247,31 @@ class _Schools:
             self.rows.error(number, "school", "no school code; add a school column or give "
                                               "--school CODE")
             return None
-        school = self.by_code.get(code.lower())
-        if school is None:
-            self.rows.error(number, "school", f"no school '{code}' (import schools first)")
-        return school
+        return self.by_code.find(self.rows, number, "school", code,
+                                 "import schools first")
+
+
+class _ByCode:
+    """Codes to objects: the exact code first, else the one code equal ignoring case (two
+    such codes, e.g. `math` and `MATH` made before the import, are reported, not guessed)."""
+
+    def __init__(self, pairs):
+        self.exact: dict = {}
+        self.folded: dict[str, list] = {}
+        for code, obj in pairs:
+            self.exact[code] = obj
+            self.folded.setdefault(code.lower(), []).append(obj)
+
+    def find(self, rows: _Rows, number: int, column: str, code: str, hint: str):
+        if code in self.exact:
+            return self.exact[code]
+        found = self.folded.get(code.lower(), [])
+        if len(found) == 1:
+            return found[0]
+        rows.error(number, column, f"'{code}' matches several codes that differ only in case; "
+                                   "rename one in the admin" if found else
+                   f"no {column} '{code}' ({hint})")
+        return None
 
 
 _STUDENT_FIELDS = ("first_name", "last_name", "grade", "class_name", "gender",
@@ -260,13 +290,18 @@ def _students(rows: _Rows, school: str | None) -> None:
             continue
         values = {**values, "class_name": values["class_name"] or "",
                   "gender": values["gender"] or Student.Gender.OTHER}
+        dob = values["date_of_birth"]
+        if dob is not None and dob >= dt.date.today():
+            rows.error(number, "date_of_birth", f"{dob} is not in the past")
+            continue
         student = existing.get((found.pk, values["student_id"]))
         if student is None:
             new.append(Student(school=found, student_id=values["student_id"],
                                **{f: values[f] for f in _STUDENT_FIELDS}))
             _count(rows, created=True, changed=False)
             continue
-        differs = [f for f in _STUDENT_FIELDS if getattr(student, f) != values[f]]
+        differs = [f for f in _STUDENT_FIELDS
+                   if f in rows.present and getattr(student, f) != values[f]]
         for f in differs:
             setattr(student, f, values[f])
         if differs:
@@ -283,7 +318,7 @@ def _scores(rows: _Rows, school: str | None) -> None:
     schools = _Schools(rows, school)
     students = {(school_id, sid): pk for pk, school_id, sid in
                 Student.objects.values_list("pk", "school_id", "student_id").iterator()}
-    subjects = {code.lower(): pk for pk, code in Subject.objects.values_list("pk", "code")}
+    subjects = _ByCode(Subject.objects.values_list("code", "pk"))
     years = {name: pk for pk, name in AcademicYear.objects.values_list("pk", "name")}
     existing = {(st, su, ay, term): (pk, ca, ex, tot) for pk, st, su, ay, term, ca, ex, tot in
                 StudentScore.objects.values_list(
@@ -296,22 +331,18 @@ def _scores(rows: _Rows, school: str | None) -> None:
         if found is None:
             continue
         student = students.get((found.pk, values["student_id"]))
-        subject = subjects.get(values["subject"].lower())
-        year = years.get(values["academic_year"])
         if student is None:
             rows.error(number, "student_id", f"no student '{values['student_id']}' in school "
                                              f"{found.code} (import students first)")
             continue
+        subject = subjects.find(rows, number, "subject", values["subject"],
+                                "import subjects first")
         if subject is None:
-            rows.error(number, "subject", f"no subject '{values['subject']}' (import "
-                                          "subjects first)")
             continue
+        year = years.get(values["academic_year"])
         if year is None:
             rows.error(number, "academic_year", f"no academic year '{values['academic_year']}'"
                                                 " (import academic years first)")
-            continue
-        marks = _marks(rows, number, values)
-        if marks is None:
             continue
         key = (student, subject, year, values["term"])
         shown = (found.code, values["student_id"], values["subject"], values["academic_year"],
@@ -319,6 +350,9 @@ def _scores(rows: _Rows, school: str | None) -> None:
         if not _first_seen(rows, seen, key, number, shown):
             continue
         stored = existing.get(key)
+        marks = _marks(rows, number, values, stored[1:] if stored else None)
+        if marks is None:
+            continue
         if stored is None:
             new.append(StudentScore(student_id=student, subject_id=subject,
                                     academic_year_id=year, term=values["term"],
@@ -334,21 +368,30 @@ def _scores(rows: _Rows, school: str | None) -> None:
     StudentScore.objects.bulk_update(changed, _SCORE_FIELDS, batch_size=BATCH)
 
 
-def _marks(rows: _Rows, number: int, values: dict) -> tuple[Decimal, Decimal, Decimal] | None:
-    """(continuous assessment, exam, total): a missing total is the sum of the two parts."""
+def _marks(rows: _Rows, number: int, values: dict, stored: tuple | None
+           ) -> tuple[Decimal, Decimal, Decimal] | None:
+    """(continuous assessment, exam, total) for a row. A part the row leaves out keeps its
+    stored value (0 for a new score); a missing total is the sum of the parts; a total given
+    beside both parts must be their sum. None when the row is refused (reported)."""
     ca, exam, total = (values[f] for f in _SCORE_FIELDS)
+    if total is None and ca is None and exam is None:
+        rows.error(number, "total_score", "no marks: give total_score, or "
+                                          "continuous_assessment and exam_score")
+        return None
+    zero = Decimal("0.00")
+    old_ca, old_exam, _ = stored or (zero, zero, zero)
+    parts_sum = (old_ca if ca is None else ca) + (old_exam if exam is None else exam)
     if total is None:
-        if ca is None and exam is None:
-            rows.error(number, "total_score", "no marks: give total_score, or "
-                                              "continuous_assessment and exam_score")
+        if parts_sum > 100:
+            rows.error(number, "total_score", f"continuous_assessment + exam_score is "
+                                              f"{parts_sum}, over 100")
             return None
-        total = (ca or Decimal("0")) + (exam or Decimal("0"))
-        if total > 100:
-            rows.error(number, "total_score", f"continuous_assessment + exam_score is {total},"
-                                              " over 100")
-            return None
-    return (ca if ca is not None else Decimal("0.00"),
-            exam if exam is not None else Decimal("0.00"), total)
+        total = parts_sum
+    elif ca is not None and exam is not None and abs(ca + exam - total) > Decimal("0.01"):
+        rows.error(number, "total_score", f"{total} is not continuous_assessment + "
+                                          f"exam_score ({ca + exam})")
+        return None
+    return (old_ca if ca is None else ca, old_exam if exam is None else exam, total)
 
 
 _UPSERTS = {"schools": _schools, "academic_years": _academic_years, "subjects": _subjects,

@@ -114,7 +114,7 @@ class Command(BaseCommand):
     @staticmethod
     def _school(code: str | None) -> School:
         if code:
-            school = School.objects.filter(code=code).first()
+            school = School.objects.filter(code__iexact=code).first()
             if school is None:
                 raise refuse(f"no school {code}")
             return school
@@ -159,4 +159,5 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(rows))
         else:
             for row in rows:
-                self.stdout.write(f"{row['username']}\t{row['role']}\t{row['active']}")
+                self.stdout.write(f"{row['username']}\t{row['role']}\t{row['active']}\t"
+                                  f"{', '.join(row['classes'])}")

@@ -7,7 +7,8 @@
 Each file's kind comes from its name (students.csv, scores.xlsx, ...) or its headers; see
 ssas.students.importing.columns for the columns and the header names accepted. All files are
 imported in one transaction. Exit codes: 0 imported (or a clean dry run); 2 a file or row was
-refused and nothing was imported (each reported as FILE:ROW: column: message). With --json
+refused and nothing was imported (each reported as FILE:ROW: column: message); 3 with
+--skip-bad-rows, the good rows were kept and the bad ones skipped. With --json
 the report is one JSON document on stdout and the exit code is 0 whenever it was produced.
 """
 
@@ -61,11 +62,16 @@ class Command(BaseCommand):
         if report.error_count > len(report.errors):
             self.stderr.write(f"... and {report.error_count - len(report.errors)} more")
         for f in report.files:
+            ignored = f"; ignored columns: {', '.join(f.ignored_columns)}" \
+                if f.ignored_columns else ""
             self.stdout.write(f"{f.file}: {f.kind}: {f.created} created, {f.updated} updated, "
-                              f"{f.unchanged} unchanged, {f.skipped} bad")
+                              f"{f.unchanged} unchanged, {f.skipped} bad rows{ignored}")
         if report.error_count and not (skip_bad_rows and report.files):
             raise refuse(f"{report.error_count} error(s); nothing was imported")
         self.stdout.write("dry run: nothing was kept" if dry_run else "imported")
+        if report.error_count:
+            raise CommandError(f"{sum(f.skipped for f in report.files)} bad row(s) skipped",
+                               returncode=3)
 
     @staticmethod
     def _extra_names(maps: list[str]) -> dict[str, str]:
