@@ -31,7 +31,10 @@ def test_task_names_and_routes():
 def test_daily_aggregation_is_on_the_beat_schedule():
     (entry,) = [e for e in settings.CELERY_BEAT_SCHEDULE.values()
                 if e["task"] == "analytics.tasks.daily_aggregation"]
-    assert entry["schedule"].hour == {2}
+    assert entry["schedule"].hour == {4}  # after daylight-saving's skipped/repeated hours
+    (retrain,) = [e for e in settings.CELERY_BEAT_SCHEDULE.values()
+                  if e["task"] == "ml.tasks.train_models"]
+    assert retrain["kwargs"] == {"trigger": "nightly", "only_if_changed": True}
 
 
 @pytest.mark.django_db
