@@ -35,7 +35,9 @@ echo "still down: $(systemctl is-active "$unit")"; exit 1
 def _kill_and_time(host, unit: str) -> float:
     client = connect(host, 10)
     try:
-        rc, out, err = run(client, KILL_AND_TIME.format(unit=unit))
+        # The script polls for up to 30 s in silence: read past that, so a slow recovery
+        # is measured and reported, not a read timeout.
+        rc, out, err = run(client, KILL_AND_TIME.format(unit=unit), timeout=90)
     finally:
         client.close()
     assert rc == 0, f"{unit} on {host.name}: {out.decode()} {err}"
