@@ -270,3 +270,14 @@ def test_dates_whole_and_in_the_past(db):
         "students.csv:2: date_of_birth: '2009-11-23junk': expected a date as YYYY-MM-DD",
         "students.csv:3: date_of_birth: 2099-01-01 is not in the past"]
     assert str(Student.objects.get().date_of_birth) == "2010-01-02"
+
+
+def test_a_subjects_file_does_not_guess_between_codes_differing_in_case(db):
+    Subject.objects.create(code="math", name="Maths")
+    Subject.objects.create(code="MATH", name="Mathematics")
+    report = import_files([("subjects.csv", b"code,name\nMath,Renamed\n")])
+    assert report.errors == ["subjects.csv:2: code: 'Math' matches several codes that differ "
+                             "only in case; rename one in the admin"]
+    import_files([("subjects.csv", b"code,name\nMATH,Maths (core)\n")])  # the exact one
+    assert dict(Subject.objects.values_list("code", "name")) == {
+        "math": "Maths", "MATH": "Maths (core)"}

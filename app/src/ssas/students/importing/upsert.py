@@ -169,16 +169,20 @@ def _simple_upsert(rows: _Rows, model, key_field: str, fields: tuple[str, ...],
     """Schools, years, subjects: few rows; looked up one by one, saved one by one."""
     def fold(value):
         return value.lower() if case_insensitive else value
-    existing = {fold(getattr(o, key_field)): o for o in model.objects.all()}
+    existing = _ByCode((getattr(o, key_field), o) for o in model.objects.all())
     seen: dict = {}
     for number, values in rows:
-        key = fold(values[key_field])
-        if not _first_seen(rows, seen, (key,), number):
+        code = values[key_field]
+        if not _first_seen(rows, seen, (fold(code),), number):
             continue
-        obj = existing.get(key)
+        known = code in existing.exact or fold(code) in existing.folded
+        obj = existing.find(rows, number, key_field, code, "") if known else None
+        if known and obj is None:
+            continue  # codes differing only in case: reported by find
         if obj is None:
             obj = model.objects.create(**{f: values[f] for f in (key_field, *fields)})
-            existing[key] = obj
+            existing.exact[code] = obj
+            existing.folded.setdefault(fold(code), []).append(obj)
             _count(rows, created=True, changed=False)
             continue
         changed = [f for f in fields if f in rows.present and getattr(obj, f) != values[f]]
