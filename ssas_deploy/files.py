@@ -20,6 +20,7 @@ class ManagedFile:
 
 
 RESTART_DROPIN = "systemd/ssas-restart.conf.j2"
+SANDBOXING_DROPIN = "systemd/ssas-sandboxing.conf.j2"
 
 
 def restart_dropin(unit: str) -> ManagedFile:
@@ -29,6 +30,19 @@ def restart_dropin(unit: str) -> ManagedFile:
     """
     return ManagedFile(RESTART_DROPIN, f"/etc/systemd/system/{unit}.service.d/ssas-restart.conf",
                        "root", "root", "0644", unit, "daemon-reload")
+
+
+def sandboxing_dropin(unit: str) -> ManagedFile:
+    """The project's systemd sandboxing for a distribution's unit; applies at the next start."""
+    return ManagedFile(SANDBOXING_DROPIN,
+                       f"/etc/systemd/system/{unit}.service.d/ssas-sandboxing.conf",
+                       "root", "root", "0644", unit, "restart",
+                       extra_vars={"systemd_restart_unit": f"{unit}.service"})
+
+
+def distribution_dropins(unit: str) -> list[ManagedFile]:
+    """Both drop-ins the systemd_restart role writes for a distribution's unit."""
+    return [restart_dropin(unit), sandboxing_dropin(unit)]
 
 
 def files_for_host(hv: dict) -> list[ManagedFile]:
@@ -52,7 +66,7 @@ def files_for_host(hv: dict) -> list[ManagedFile]:
                         "postgres", "0644", unit, "reload"),
             ManagedFile("postgresql/pg_hba.conf.j2", f"{conf}/pg_hba.conf", "postgres",
                         "postgres", "0640", unit, "reload"),
-            restart_dropin(unit),
+            *distribution_dropins(unit),
         ]
     if "pgbouncer_port" in hv:
         files += [
@@ -60,7 +74,7 @@ def files_for_host(hv: dict) -> list[ManagedFile]:
                         "postgres", "0640", "pgbouncer", "reload"),
             ManagedFile("pgbouncer/userlist.txt.j2", "/etc/pgbouncer/userlist.txt", "postgres",
                         "postgres", "0640", "pgbouncer", "reload", secret=True),
-            restart_dropin("pgbouncer"),
+            *distribution_dropins("pgbouncer"),
         ]
     for instance in hv.get("redis_instances", []):
         extra = {"redis_instance": instance}
@@ -93,7 +107,7 @@ def files_for_host(hv: dict) -> list[ManagedFile]:
                         "0644", "nginx", "reload"),
             ManagedFile("nginx/ssas_proxy_params.j2", "/etc/nginx/ssas_proxy_params", "root",
                         "root", "0644", "nginx", "reload"),
-            restart_dropin("nginx"),
+            *distribution_dropins("nginx"),
         ]
     return files
 

@@ -6,6 +6,8 @@ import pprint
 from collections.abc import Mapping
 from typing import Any
 
+from ssas_deploy.systemd_sandboxing import sandboxing
+
 
 def _plain(value: Any) -> Any:
     """Builtin types only: ansible-core 2.19 passes dict/list/str subclasses, which pprint
@@ -36,4 +38,5 @@ def env_b64(value: str) -> str:
     return base64.b64encode(str(value).encode("utf-8")).decode("ascii")
 
 
-FILTERS = {"pyrepr": pyrepr, "canonical_json": canonical_json, "env_b64": env_b64}
+FILTERS = {"pyrepr": pyrepr, "canonical_json": canonical_json, "env_b64": env_b64,
+           "systemd_sandboxing": sandboxing}

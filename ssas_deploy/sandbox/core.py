@@ -34,7 +34,10 @@ SANDBOX_ROOT = ".ssas-sandbox"
 # few at once only makes them queue for the same cores.
 CREATE_WORKERS = 3
 SSH_TIMEOUT = 120.0
-CAPABILITIES = ("NET_ADMIN", "NET_RAW")  # nftables; ping-style checks
+# NET_ADMIN, NET_RAW: nftables, ping-style checks. SYS_ADMIN: systemd in the container can
+# then set up the mount namespaces of the units' sandboxing (ProtectSystem=strict, ...), as
+# on a real host; without it systemd silently runs them unsandboxed.
+CAPABILITIES = ("NET_ADMIN", "NET_RAW", "SYS_ADMIN")
 
 Log = Callable[[str], None]
 
