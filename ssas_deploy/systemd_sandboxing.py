@@ -32,7 +32,6 @@ _BASE = (
     "KeyringMode=private",
     "SystemCallArchitectures=native",
     "SystemCallFilter=@system-service",
-    "SystemCallFilter=~@privileged",
     # A call outside the list fails with EPERM instead of killing the process: a library
     # that probes for a call keeps working, and nothing is allowed that was not before.
     "SystemCallErrorNumber=EPERM",
@@ -60,13 +59,21 @@ def sandboxing(options: Mapping[str, Any] | None = None) -> str:
         at run time (PostgreSQL's LLVM JIT).
       remove_ipc: bool  RemoveIPC= for a service with its own user (default true).
       system_call_deny: list[str]  more system-call groups to refuse (e.g. "@resources").
+      proc_subset_pid: bool  ProcSubset=pid: /proc shows processes only, not the kernel's
+        other files (default false: Python's and PostgreSQL's libraries read /proc/meminfo
+        and the like).
+      drops_privileges: bool  a root process that starts its workers as another user
+        (nginx): setuid, setgroups and chown stay allowed (default false: the calls that
+        need privileges, @privileged, are refused; the capability bounding set limits the
+        rest either way).
 
     Returns the directive lines (no section header). Raises ValueError for an unknown option
     or a ProtectHome= value systemd does not take.
     """
     options = dict(options or {})
     known = {"read_write_paths", "address_families", "capabilities", "private_tmp", "home",
-             "memory_deny_write_execute", "remove_ipc", "system_call_deny"}
+             "memory_deny_write_execute", "remove_ipc", "system_call_deny",
+             "drops_privileges", "proc_subset_pid"}
     unknown = sorted(set(options) - known)
     if unknown:
         raise ValueError(f"unknown sandboxing option(s): {', '.join(unknown)}")
@@ -74,6 +81,9 @@ def sandboxing(options: Mapping[str, Any] | None = None) -> str:
     if home not in ("yes", "read-only", "tmpfs"):
         raise ValueError(f"home must be yes, read-only or tmpfs, not {home!r}")
     lines = list(_BASE)
+    if not options.get("drops_privileges", False):
+        lines.insert(lines.index("SystemCallFilter=@system-service") + 1,
+                     "SystemCallFilter=~@privileged")
     lines.append(f"ProtectHome={home}")
     if options.get("private_tmp", True):
         lines.append("PrivateTmp=yes")
@@ -82,6 +92,8 @@ def sandboxing(options: Mapping[str, Any] | None = None) -> str:
     capabilities: Sequence[str] = options.get("capabilities") or ()
     lines.append("CapabilityBoundingSet=" + " ".join(capabilities))
     lines.append("AmbientCapabilities=")
+    if options.get("proc_subset_pid", False):
+        lines.append("ProcSubset=pid")
     if options.get("memory_deny_write_execute", True):
         lines.append("MemoryDenyWriteExecute=yes")
     if options.get("remove_ipc", True):

@@ -200,8 +200,9 @@ def test_redis_loads_each_rendered_config(tier, tmp_path):
 def _wait_for_info(sock: Path) -> str:
     deadline = time.monotonic() + 15
     while True:
-        result = subprocess.run(["redis-cli", "-s", str(sock), "--user", "ssas", "--pass", MASK,
-                                 "--no-auth-warning", "INFO"], capture_output=True, text=True)
+        result = subprocess.run(["redis-cli", "-s", str(sock), "--user", "ssas-admin",
+                                 "--pass", MASK, "--no-auth-warning", "INFO"],
+                                capture_output=True, text=True)
         if result.returncode == 0 and "redis_version" in result.stdout:
             return result.stdout
         if time.monotonic() > deadline:
@@ -237,8 +238,9 @@ def test_systemd_dropins_verify(tier, tmp_path):
 
     verify exits 0 even when it ignores a drop-in's lines (unknown key, bad value, broken
     section), so any message that names the drop-in fails. The unit is the distribution's
-    file where its package is installed here, else a stand-in: the drop-in's keys do not
-    depend on it. A deliberately broken copy shows the check would see a bad line.
+    file where its package is installed here, else a stand-in (verify checks that the
+    unit's programs exist). A deliberately broken copy (a misspelt key at the end) shows the
+    check would see a bad line.
     """
     need("systemd-analyze")
     _, _, files, out = tier
@@ -252,8 +254,8 @@ def test_systemd_dropins_verify(tier, tmp_path):
     for (unit, name, _), item in dropins.items():
         rendered = (out / item.host / item.spec.dest.lstrip("/")).read_text()
         for label, content in [("rendered", rendered),
-                               ("broken", rendered.replace("Restart=", "Restrat="))]:
-            work = tmp_path / f"{label}-{unit}"
+                               ("broken", rendered + "Restrat=on-failure\n")]:
+            work = tmp_path / f"{label}-{unit}-{name}"
             (work / f"{unit}.d").mkdir(parents=True)
             (work / f"{unit}.d" / name).write_text(content)
             unit_file = re.sub(r"@[^.]*\.", "@.", unit)  # an instance's template
