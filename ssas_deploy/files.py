@@ -55,6 +55,9 @@ def files_for_host(hv: dict) -> list[ManagedFile]:
         ManagedFile("common/52ssas-unattended-upgrades.j2",
                     "/etc/apt/apt.conf.d/52ssas-unattended-upgrades", "root", "root", "0644",
                     None, None),
+        ManagedFile("common/sshd-hardening.conf.j2",
+                    "/etc/ssh/sshd_config.d/50-ssas-hardening.conf", "root", "root", "0644",
+                    "ssh", "reload"),
     ]
     roles = set(hv["ssas_roles"])
     if "postgresql_settings" in hv:
