@@ -1,6 +1,7 @@
 """The project's own Jinja filters, shared by the CLI and Ansible (see filter_plugins/)."""
 
 import base64
+import hashlib
 import json
 import pprint
 from collections.abc import Mapping
@@ -38,5 +39,11 @@ def env_b64(value: str) -> str:
     return base64.b64encode(str(value).encode("utf-8")).decode("ascii")
 
 
+def sha256_hex(value: str) -> str:
+    """SHA-256 of a UTF-8 string as 64 hex digits: Redis ACL files take `#<this>` in place
+    of a clear-text `>password` (redis.io, ACL rules), so no password is written in clear."""
+    return hashlib.sha256(str(value).encode("utf-8")).hexdigest()
+
+
 FILTERS = {"pyrepr": pyrepr, "canonical_json": canonical_json, "env_b64": env_b64,
-           "systemd_sandboxing": sandboxing}
+           "sha256_hex": sha256_hex, "systemd_sandboxing": sandboxing}

@@ -19,6 +19,8 @@ SECRET_NAMES = (
     "db_password",
     "redis_cache_password",
     "redis_broker_password",
+    "redis_admin_password",
+    "redis_replication_password",
     "backup_cipher_pass",
     "restic_password",
 )

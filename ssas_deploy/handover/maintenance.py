@@ -78,7 +78,8 @@ def calendar_context(deployment, inventory: str, restore_at: str) -> dict[str, s
     if profile.cache == "redis" and cache is not None:
         cache_check = (f"On {cache.name} ({cache.address}): `keyspace_hits` against "
                        "`keyspace_misses` in Redis's `INFO stats`, and `evicted_keys` "
-                       "(`redis-cli` authenticated with the cache password from the vault).")
+                       "(`redis-cli --user ssas-admin`, with the Redis admin password "
+                       "from the vault: the app's user may not run INFO).")
     else:
         cache_check = ("The per-process memory cache has no shared statistics; watch page "
                        "times instead.")

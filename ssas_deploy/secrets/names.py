@@ -36,6 +36,10 @@ GENERATED = (
                "and the app's environment file", 32),
     SecretSpec("redis_broker_password", "the Redis broker ACL users, its replicas and "
                "Sentinels, and the app's environment file", 32),
+    SecretSpec("redis_admin_password", "the ssas-admin ACL user of every Redis instance (ACL "
+               "LOAD by the redis role; no access to keys)", 32),
+    SecretSpec("redis_replication_password", "the replicator ACL user of every Redis instance "
+               "and its replicas' masterauth", 32),
     SecretSpec("replication_password", "the PostgreSQL replication role and its replicas", 32),
     # The repositories are encrypted with these: existing backups need the value they were
     # written with, so they are never rotated in place.

@@ -4,6 +4,7 @@ The converge play used `ssas-deploy hostvars --profile medium --host web-1`: bot
 on one host, bound to 127.0.0.1 only.
 """
 
+import hashlib
 import json
 import subprocess
 import sys
@@ -99,10 +100,14 @@ def test_conf_and_acl_not_world_readable(host, name):
 
 
 @pytest.mark.parametrize("name", INSTANCES)
-def test_acl_file_holds_the_instance_password(host, name):
+def test_acl_file_holds_only_hashes_of_the_passwords(host, name):
     acl = host.check_output(f"cat /etc/redis/ssas-{name}.acl")
     assert "user default off" in acl
-    assert f"user ssas on >{SECRETS[f'redis_{name}_password']} " in acl
+    for user, secret in (("ssas", f"redis_{name}_password"), ("ssas-admin", "redis_admin_password"),
+                         ("replicator", "redis_replication_password")):
+        digest = hashlib.sha256(SECRETS[secret].encode()).hexdigest()
+        assert f"user {user} on #{digest} " in acl
+        assert SECRETS[secret] not in acl
 
 
 @pytest.mark.parametrize(("name", "port"), INSTANCES.items())
@@ -123,14 +128,25 @@ def test_default_user_and_wrong_password_refused(host, name, port):
 
 
 @pytest.mark.parametrize("port", INSTANCES.values())
-def test_app_user_has_no_admin_commands(host, port):
+@pytest.mark.parametrize("command", [("CONFIG", "GET", "maxmemory"), ("KEYS", "*"), ("FLUSHALL",),
+                                     ("SWAPDB", "0", "1"), ("ACL", "LOAD"), ("DEBUG", "SLEEP", "0")])
+def test_app_user_has_no_admin_or_dangerous_commands(host, port, command):
     name = "cache" if port == 6379 else "broker"
-    result = redis_cli(host, port, "CONFIG", "GET", "maxmemory", password=SECRETS[f"redis_{name}_password"])
+    result = redis_cli(host, port, *command, password=SECRETS[f"redis_{name}_password"])
     assert "NOPERM" in result.stdout + result.stderr
 
 
+@pytest.mark.parametrize("port", INSTANCES.values())
+def test_admin_user_loads_acls_but_reads_no_keys(host, port):
+    admin = {"user": "ssas-admin", "password": SECRETS["redis_admin_password"]}
+    assert redis_cli(host, port, "ACL", "LOAD", **admin).stdout.strip() == "OK"
+    read = redis_cli(host, port, "GET", "anything", **admin)
+    assert "NOPERM" in read.stdout + read.stderr
+
+
 def info(host, port, name, section):
-    text = redis_cli(host, port, "INFO", section, password=SECRETS[f"redis_{name}_password"]).stdout
+    text = redis_cli(host, port, "INFO", section, user="ssas-admin",
+                     password=SECRETS["redis_admin_password"]).stdout
     return dict(line.split(":", 1) for line in text.replace("\r", "").splitlines() if ":" in line)
 
 
