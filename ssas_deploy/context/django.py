@@ -59,7 +59,9 @@ def _databases(deployment: DeploymentSizing, host: Host) -> dict:
             "CONN_MAX_AGE": CONN_MAX_AGE,
             "CONN_HEALTH_CHECKS": True,
             # A database host that drops packets must not hang a worker past its timeout.
-            "OPTIONS": {"sslmode": "prefer" if local or pooled else "require",
+            # TLS on every link between hosts, to PostgreSQL (hostssl) or to PgBouncer
+            # (client_tls_sslmode = require).
+            "OPTIONS": {"sslmode": "prefer" if local else "require",
                         "connect_timeout": 5},
         }
         if pooled:

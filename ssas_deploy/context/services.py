@@ -105,6 +105,9 @@ def pgbouncer_vars(deployment: DeploymentSizing, sizing: HostSizing) -> dict:
         "pgbouncer_reserve_pool_size": pgb.reserve_pool_size.value,
         "pgbouncer_max_client_conn": pgb.max_client_conn.value,
         "pgbouncer_client_addresses": [h.address for h in remote],
+        # Clients on other hosts must use TLS (as PostgreSQL's hostssl rules require of them
+        # where nothing pools); a pooler reached only from its own host may still offer it.
+        "pgbouncer_client_tls_sslmode": "require" if remote else "prefer",
     }
 
 
