@@ -1,0 +1,114 @@
+"""Probes of a deployed site's hardening, shared by the tiers' end-to-end tests.
+
+What answers on which port from outside, who each daemon runs as, that systemd really
+sandboxes the running services (a score is configuration; a read-only /etc inside the
+service's mount namespace is the effect), and that sshd takes keys only.
+"""
+
+import re
+import socket
+
+import paramiko
+
+from ssas_deploy.profiles.models import Role
+from ssas_deploy.ssh import connect, run
+
+from .site_client import Site
+
+SCORE_LIMIT = 2.5
+# Every port a role of any tier listens on (SSH, HTTP(S), gunicorn, PostgreSQL, PgBouncer,
+# Redis, Sentinel, etcd, Patroni, node exporter).
+PROBED_PORTS = (22, 80, 443, 8000, 5432, 6432, 6379, 6380, 26379, 2379, 2380, 8008, 9100)
+OUR_SERVICES = re.compile(r"^(ssas-.*|nginx|pgbouncer|postgresql@.*)\.service$")
+SCORE = re.compile(r"Overall exposure level for \S+: (\d+\.\d)")
+
+
+def _sh(host, command: str) -> str:
+    client = connect(host, 10)
+    try:
+        rc, out, err = run(client, command)
+    finally:
+        client.close()
+    assert rc == 0, f"{host.name}: {command}: {err.decode()}"
+    return out.decode()
+
+
+def open_ports(address: str) -> set[int]:
+    """The probed TCP ports that accept a connection from this machine."""
+    found = set()
+    for port in PROBED_PORTS:
+        try:
+            socket.create_connection((address, port), timeout=2).close()
+        except OSError:
+            continue
+        found.add(port)
+    return found
+
+
+def assert_only_expected_ports_answer(site: Site) -> dict[str, set[int]]:
+    """From outside the tier: SSH everywhere, HTTP(S) on the load balancer, nothing else."""
+    seen = {}
+    for host in site.deployment.topology.hosts:
+        expected = {22} | ({80, 443} if Role.load_balancer in host.roles else set())
+        seen[host.name] = open_ports(host.address)
+        assert seen[host.name] == expected, f"{host.name}: {sorted(seen[host.name])} answer"
+    return seen
+
+
+def assert_services_sandboxed(site: Site) -> dict[str, float]:
+    """Every running service of ours scores at most 2.5 live, and its /etc is read-only."""
+    scores = {}
+    for host in site.deployment.topology.hosts:
+        units = [line.split()[0] for line in _sh(
+            host, "systemctl list-units --type=service --state=running --no-legend --plain"
+        ).splitlines() if line.strip()]
+        ours = [unit for unit in units if OUR_SERVICES.match(unit)]
+        for unit in ours:
+            report = _sh(host, f"systemd-analyze security --no-pager {unit}")
+            match = SCORE.search(report)
+            assert match, f"{host.name}: no score for {unit}"
+            scores[f"{host.name}:{unit}"] = float(match[1])
+            probe = _sh(host, (
+                f"pid=$(systemctl show -p MainPID --value {unit}); "
+                f"nsenter -t $pid -m touch /etc/.ssas-sandbox-probe 2>&1 && echo WRITABLE || true"))
+            assert "Read-only file system" in probe, f"{host.name}: {unit} can write /etc: {probe}"
+    over = {name: score for name, score in scores.items() if score > SCORE_LIMIT}
+    assert not over, f"services above {SCORE_LIMIT}: {over}"
+    assert scores, "no running service of ours was found"
+    return scores
+
+
+def assert_daemons_run_unprivileged(site: Site) -> None:
+    """Only what must start as root does (nginx's master, sshd, systemd): the app, Celery,
+    Redis, PostgreSQL and PgBouncer never; files the app writes are not for other users."""
+    for host in site.deployment.topology.hosts:
+        for line in _sh(host, "ps -eo user:32=,args=").splitlines():
+            user, _, args = line.strip().partition(" ")
+            args = args.strip()
+            if re.search(r"/opt/ssas/|redis-server|^postgres|pgbouncer|celery|gunicorn", args):
+                assert user != "root", f"{host.name}: runs as root: {args}"
+        if Role.web in host.roles or Role.celery_worker in host.roles:
+            readable = _sh(host, "find /var/lib/ssas -perm /o=rwx -print")
+            assert not readable.strip(), f"{host.name}: open to other users:\n{readable}"
+
+
+def assert_ssh_takes_keys_only(site: Site) -> None:
+    """Passwords are refused before any is tried; root signs in with its key (this run did)."""
+    for host in site.deployment.topology.hosts:
+        with socket.create_connection((host.address, host.ssh.port), timeout=10) as sock:
+            transport = paramiko.Transport(sock)
+            try:
+                transport.start_client(timeout=10)
+                try:
+                    transport.auth_none("root")
+                    raise AssertionError(f"{host.name}: root signed in without a key")
+                except paramiko.BadAuthenticationType as refused:
+                    assert refused.allowed_types == ["publickey"], (host.name,
+                                                                   refused.allowed_types)
+            finally:
+                transport.close()
+        effective = _sh(host, "sshd -T | grep -E '^(passwordauthentication|permitrootlogin|"
+                              "kbdinteractiveauthentication) '")
+        assert "passwordauthentication no" in effective, effective
+        assert "kbdinteractiveauthentication no" in effective, effective
+        assert "permitrootlogin without-password" in effective, effective
