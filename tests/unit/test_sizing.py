@@ -56,6 +56,45 @@ def test_work_mem_shrinks_as_connections_grow():
     assert int(few.value("work_mem")[:-2]) > int(many.value("work_mem")[:-2])
 
 
+def test_pgtune_caps_maintenance_work_mem_at_8_gb_and_autovacuum_work_mem_at_2_gb():
+    few = connections([("web", 10)], pooled=False)
+    big = size_postgresql(dedicated(Role.database, 8, 256), 8, "ssd", few)
+    assert big.value("maintenance_work_mem") == "8GB"  # R / 16 is ~14.2 GB
+    assert big.value("autovacuum_work_mem") == "2GB"
+    mid = size_postgresql(dedicated(Role.database, 8, 40), 8, "ssd", few)
+    assert mid.value("maintenance_work_mem") == pg_size((40 * GIB - 2 * GIB) // 16)
+    assert mid.value("autovacuum_work_mem") == "2GB"  # maintenance_work_mem is 2.4 GB
+    small = size_postgresql(dedicated(Role.database, 8, 16), 8, "ssd", few)
+    assert "autovacuum_work_mem" not in small.settings  # 921 MB: PostgreSQL's -1 stays
+
+
+def test_pgtune_work_mem_floor_is_4_mb():
+    share = dedicated(Role.database, 2, 2)
+    crowded = size_postgresql(share, 2, "ssd", connections([("web", 2000)], pooled=False))
+    assert crowded.value("work_mem") == "4MB"  # the formula alone gives under 1 MB
+    assert "max(4 MB," in crowded.settings["work_mem"].formula
+
+
+@pytest.mark.parametrize(("cores", "workers"), [(15, None), (16, 4), (31, 4), (32, 5)])
+def test_pgtune_autovacuum_workers_rise_only_on_16_and_32_cores(cores, workers):
+    pg = size_postgresql(dedicated(Role.database, cores, 64), cores, "ssd",
+                         connections([("web", 10)], pooled=False))
+    derived = pg.settings.get("autovacuum_max_workers")
+    assert (derived and derived.value) == workers
+
+
+def test_pgtune_huge_pages_jit_and_wal_compression():
+    few = connections([("web", 10)], pooled=False)
+    small = size_postgresql(dedicated(Role.database, 2, 8), 2, "ssd", few)  # sb 1.8 GB
+    large = size_postgresql(dedicated(Role.database, 2, 10), 2, "ssd", few)  # sb 2.25 GB
+    assert small.value("huge_pages") == "off"
+    assert large.value("huge_pages") == "try"
+    for pg in (small, large):
+        assert pg.value("jit") == "off"
+        assert pg.value("wal_compression") == "lz4"
+        assert "830d3bb3" in pg.settings["jit"].source
+
+
 def test_gunicorn_on_a_dedicated_host_uses_two_per_core_plus_one():
     g = size_gunicorn(dedicated(Role.web, 4, 8))
     assert g.workers.value == 9
