@@ -26,25 +26,43 @@ def cross_check(profile: Profile, doc: SourcedDocument) -> tuple[list[Problem], 
 
 
 def _check_ram_floors(profile: Profile, problem, errors: list[Problem]) -> None:
+    """Each host group's RAM against its services' floors (sizing/minimums.py), the
+    database's connections included, naming the least RAM that works."""
     # Imported here: sizing imports the profile models, which import this module's package.
     from ssas_deploy.sizing.derived import gib
-    from ssas_deploy.sizing.minimums import least_ram_gib, short_services
+    from ssas_deploy.sizing.minimums import (
+        MAX_RAM_GIB,
+        MIN_SHARE,
+        least_ram_gib,
+        short_services,
+    )
+    from ssas_deploy.sizing.plan import size_deployment
     from ssas_deploy.topology import build_topology
 
+    topology = build_topology(profile)
+    sizing = size_deployment(profile, topology)
+    pooled = profile.database.pooler == "pgbouncer"
     seen: set[Role] = set()
-    for host in build_topology(profile).hosts:
+    for host in topology.hosts:
         if host.group in seen:
             continue
         seen.add(host.group)
-        short = short_services(host.roles, host.hardware.ram_gib)
+        pg = sizing.hosts[host.name].postgresql
+        conns = pg.value("max_connections") if pg else 0
+        short = short_services(host.roles, host.hardware.ram_gib, conns)
         if not short:
             continue
-        least = least_ram_gib(host.roles)
+        try:
+            hint = f"at least {least_ram_gib(host.roles, conns):g} GiB works for this host"
+        except ValueError:
+            hint = f"not even the schema's {MAX_RAM_GIB} GiB works"
+        if conns and not pooled and any(f.kb > MIN_SHARE[r].kb for r, _, f in short):
+            hint += " (or database.pooler: pgbouncer, which caps the server connections)"
         reasons = "; ".join(f"{role.value} would get {gib(share)}, needs {gib(floor.kb)} "
                             f"({floor.why})" for role, share, floor in short)
         errors.append(problem(("hosts", host.group.value, "ram_gib"),
                               f"{host.hardware.ram_gib:g} GiB is too little: {reasons}; "
-                              f"at least {least:g} GiB works for this host"))
+                              f"{hint}"))
 
 
 def _check_tier_ranges(profile: Profile, problem, warnings: list[Problem]) -> None:

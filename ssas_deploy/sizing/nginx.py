@@ -4,6 +4,13 @@ from dataclasses import dataclass
 
 from ssas_deploy.sizing.derived import Derived, fixed
 
+# Linux's fs.nr_open default (1024 x 1024): no process may open more files, so nginx's
+# setrlimit(RLIMIT_NOFILE) to worker_rlimit_nofile fails above it (an alert at start, the
+# workers then keep the unit's limit). worker_connections stays at half, as each proxied
+# request holds two descriptors.
+NR_OPEN = 1024 * 1024
+MAX_WORKER_CONNECTIONS = NR_OPEN // 2
+
 
 @dataclass(frozen=True)
 class NginxSizing:
@@ -23,16 +30,21 @@ class NginxSizing:
 
 
 def size_nginx(cores: float, peak_users: int, web: list[tuple[str, str, int, int]]) -> NginxSizing:
-    """`web` lists (host, address, port, cores) of each gunicorn backend."""
+    """nginx sizing for a load balancer share of `cores` (float, >= 1) and the profile's
+    peak concurrent users; `web` lists (host, address, port, cores) of each gunicorn
+    backend. worker_connections is at most MAX_WORKER_CONNECTIONS (fs.nr_open / 2)."""
     processes = max(1, round(cores))
     # Each user may hold a few browser connections; each proxied one also uses an upstream.
-    per_worker = max(1024, _round_up(peak_users * 4 // processes, 512))
+    per_worker = min(MAX_WORKER_CONNECTIONS,
+                     max(1024, _round_up(peak_users * 4 // processes, 512)))
     return NginxSizing(
         worker_processes=Derived(processes, f"round({cores:g} cores)", "one worker per core"),
         worker_connections=Derived(
             per_worker,
-            f"max(1024, {peak_users} peak users x 4 connections / {processes} workers)",
-            "client + upstream connection per request, browsers open several",
+            f"min({MAX_WORKER_CONNECTIONS}, max(1024, {peak_users} peak users x 4 connections"
+            f" / {processes} workers))",
+            "client + upstream connection per request, browsers open several; at most half "
+            "of Linux's fs.nr_open, as worker_rlimit_nofile is twice this",
         ),
         worker_rlimit_nofile=Derived(per_worker * 2, "2 x worker_connections",
                                      "a proxied request holds two descriptors"),

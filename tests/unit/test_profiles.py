@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from ssas_deploy.errors import InvalidInputError
@@ -159,3 +161,23 @@ def test_the_least_ram_of_a_shared_host_covers_every_service_on_it():
     assert short_services(host.roles, least) == []
     short = short_services(host.roles, least - 0.5)
     assert short and all(share < MIN_SHARE[role].kb for role, share, _ in short)
+
+
+def test_a_database_host_must_hold_its_connections_and_names_the_ram_or_pgbouncer(
+        write_profile):
+    """Many app hosts without a pooler: each connection is a backend PostgreSQL must hold."""
+    crowd = ("name: x\nextends: large\nhosts:\n"
+             "  web: {count: 64, cpu_cores: 256, ram_gib: 4096, disk_gib: 5, storage: ssd}\n")
+    [message] = problems_of(str(write_profile(crowd)))
+    match = re.search(r"hosts\.database\.ram_gib: 16 GiB is too little: database would get "
+                      r"14\.4 GiB, needs .* \(PostgreSQL: (\d+) connections x 2\.55 MiB each.*at least "
+                      r"(\d+) GiB works for this host \(or database\.pooler: pgbouncer", message)
+    assert match, message
+    least = int(match.group(2))
+    assert int(match.group(1)) * 2608 * 4 / 3 > 14.4 * 1024 * 1024  # the reason holds
+    at_least = crowd + f"  database: {{ram_gib: {least}}}\n"
+    assert load_profile_with_warnings(str(write_profile(at_least)))[0]
+    below = crowd + f"  database: {{ram_gib: {least - 0.5}}}\n"
+    assert problems_of(str(write_profile(below)))
+    pooled = crowd + "database: {pooler: pgbouncer}\n"
+    assert load_profile_with_warnings(str(write_profile(pooled)))[0]

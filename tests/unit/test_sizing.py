@@ -170,3 +170,13 @@ def test_scale_out_within_the_large_tier_keeps_max_connections(write_profile):
     beyond, formula = _max_connections(
         write_profile, "  web: {count: 4}\n  celery_worker: {count: 3}\n", "beyond")
     assert beyond > full and "room for" not in formula
+
+
+def test_nginx_worker_connections_stay_under_linux_open_file_ceiling():
+    from ssas_deploy.sizing.nginx import NR_OPEN, size_nginx
+
+    web = [("web-1", "10.0.0.1", 8000, 4)]
+    crowd = size_nginx(1.0, 1_000_000, web)  # 4,000,000 by the formula alone
+    assert crowd.worker_connections.value == NR_OPEN // 2
+    assert crowd.worker_rlimit_nofile.value == NR_OPEN
+    assert size_nginx(1.0, 1000, web).worker_connections.value == 4096
