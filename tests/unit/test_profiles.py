@@ -170,8 +170,9 @@ def test_a_database_host_must_hold_its_connections_and_names_the_ram_or_pgbounce
              "  web: {count: 64, cpu_cores: 256, ram_gib: 4096, disk_gib: 5, storage: ssd}\n")
     [message] = problems_of(str(write_profile(crowd)))
     match = re.search(r"hosts\.database\.ram_gib: 16 GiB is too little: database would get "
-                      r"14\.4 GiB, needs .* \(PostgreSQL: (\d+) connections x 2\.55 MiB each.*at least "
-                      r"(\d+) GiB works for this host \(or database\.pooler: pgbouncer", message)
+                      r"14\.4 GiB, needs .* \(PostgreSQL: (\d+) connections x 2\.55 MiB each"
+                      r".*at least (\d+) GiB works for this host \(or database\.pooler: "
+                      r"pgbouncer", message)
     assert match, message
     least = int(match.group(2))
     assert int(match.group(1)) * 2608 * 4 / 3 > 14.4 * 1024 * 1024  # the reason holds
