@@ -29,8 +29,10 @@ from .sandbox import overlay, run_with_mounts
 
 pytestmark = pytest.mark.validators
 # "@min": every host at 1 core and the least RAM `profiles validate` accepts for it, so the
-# daemons' own checkers see the smallest values any accepted hardware derives.
-TIERS = ["small", "medium", "large", "very-large", "small@min", "very-large@min"]
+# daemons' own checkers see the smallest values any accepted hardware derives; "@max": every
+# host at the schema's most (256 cores, 4096 GiB), the largest.
+TIERS = ["small", "medium", "large", "very-large", "small@min", "very-large@min",
+         "small@max", "very-large@max"]
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 
 
@@ -66,10 +68,23 @@ def smallest_accepted(base: str, directory: Path) -> Path:
     return path
 
 
+def largest_accepted(base: str, directory: Path) -> Path:
+    """A profile extending `base` with every dedicated host at the schema's most."""
+    lines = [f"name: {base}-max", f"extends: {base}", "hosts:"]
+    for host in build_topology(load_profile(base)).hosts:
+        if host.index == 0:
+            lines.append(f"  {host.group.value}: {{cpu_cores: 256, disk_gib: 100000, "
+                         "ram_gib: 4096}")
+    path = directory / f"{base}-max.yaml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
 @pytest.fixture(scope="module", params=TIERS)
 def tier(request, tmp_path_factory):
     base, _, corner = request.param.partition("@")
-    source = (str(smallest_accepted(base, tmp_path_factory.mktemp("profiles"))) if corner
+    corners = {"min": smallest_accepted, "max": largest_accepted}
+    source = (str(corners[corner](base, tmp_path_factory.mktemp("profiles"))) if corner
               else base)
     profile = load_profile(source)
     deployment = build(profile, private_addresses(profile))
@@ -118,7 +133,7 @@ def as_postgres(*args, **kwargs):
 
 def test_postgresql_starts_with_the_rendered_config(tier, tmp_path):
     need(str(PG_BIN / "postgres"), "runuser")
-    _, deployment, files, out = tier
+    name, deployment, files, out = tier
     confs = distinct(files, "postgresql.conf")
     if not confs:
         pytest.skip("no PostgreSQL in this tier")
@@ -128,6 +143,9 @@ def test_postgresql_starts_with_the_rendered_config(tier, tmp_path):
     data = work / "data"
     init = as_postgres(PG_BIN / "initdb", "-D", data, "-A", "trust")
     assert init.returncode == 0, init.stderr
+    if name.endswith("@max"):  # terabytes of shared_buffers: checked, not allocated here
+        _postgres_reads_the_config(deployment, confs, out, work, data)
+        return
     for item in confs:
         conf_dir = work / item.host
         shutil.copytree(out / item.host / "etc/postgresql/15/main", conf_dir)
@@ -154,6 +172,24 @@ def test_postgresql_starts_with_the_rendered_config(tier, tmp_path):
             assert _pg_bytes(shared_buffers) == _pg_bytes(expected)
         finally:
             as_postgres(PG_BIN / "pg_ctl", "-D", data, "-m", "fast", "-w", "stop")
+    shutil.rmtree(work)
+
+
+def _postgres_reads_the_config(deployment, confs, out: Path, work: Path, data: Path) -> None:
+    """`postgres -C` loads each rendered file (it refuses any value out of range or of the
+    wrong kind, and max_connections plus workers over its backend limit) and reports what
+    it would size, without allocating the shared memory."""
+    for item in confs:
+        conf_dir = work / item.host
+        shutil.copytree(out / item.host / "etc/postgresql/15/main", conf_dir)
+        for path in (conf_dir, *conf_dir.iterdir()):
+            shutil.chown(path, "postgres", "postgres")
+        result = as_postgres(PG_BIN / "postgres", "-D", data, "-c",
+                             f"config_file={conf_dir}/postgresql.conf", "-c",
+                             f"data_directory={data}", "-C", "shared_memory_size")
+        assert result.returncode == 0, f"{item.host}: {result.stderr}"
+        shared_buffers = deployment.host_vars[item.host]["postgresql_settings"]["shared_buffers"]
+        assert int(result.stdout) * 1024**2 > _pg_bytes(shared_buffers), result.stdout  # MB
     shutil.rmtree(work)
 
 
