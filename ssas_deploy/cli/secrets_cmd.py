@@ -1,4 +1,4 @@
-"""`ssas-deploy secrets list | rotate | init | import-tls-key | set-smtp-password | show-path`.
+"""`ssas-deploy secrets list | rotate | init | import-tls | set-smtp-password | show-path`.
 
 No command prints a secret's value: the vault is read with `ansible-vault view` if ever needed.
 """
@@ -88,25 +88,77 @@ def rotate(name: Annotated[str, typer.Argument(help="Secret to replace, e.g. db_
         out().print(f"Run apply to push it to {SPECS[record.name].used_by}.")
 
 
-@app.command("import-tls-key")
-def import_tls_key(key_file: Annotated[Path, typer.Argument(help="PEM private key file.",
-                                                            exists=True, dir_okay=False)],
-                   inventory: RequiredInventoryOption,
-                   vault_password_file: VaultPasswordFileOption = None) -> None:
-    """Keep a TLS private key you supply in the vault (default: self-signed on the host)."""
+@app.command("import-tls")
+def import_tls(
+    cert: Annotated[Path, typer.Option("--cert", help="The certificate chain (PEM): the "
+                                       "server's certificate first, then each intermediate.")],
+    key: Annotated[Path, typer.Option("--key", help="The server certificate's private key "
+                                      "(PEM, unencrypted).")],
+    inventory: RequiredInventoryOption,
+    profile: Annotated[str | None, typer.Option("--profile", "-p", help="Profile whose "
+                                                "site.server_name the certificate must "
+                                                "cover (default: the last apply's).")] = None,
+    vault_password_file: VaultPasswordFileOption = None,
+) -> None:
+    """Install the school's own certificate: checks the chain and key, keeps the key in the
+    vault and the chain beside the inventory; apply serves them (profile site.tls: provided).
+
+    Refused, with nothing stored (exit 2): a file that is not PEM, a key that does not belong
+    to the first certificate, a certificate expired or not yet valid, a chain out of order,
+    a server name the certificate does not cover. Expiry within 30 days only warns.
+    """
+    from ssas_deploy.console import display_warning
     from ssas_deploy.secrets import SecretStore
+    from ssas_deploy.tls.chain import describe
+    from ssas_deploy.tls.provided import import_tls as keep_tls
 
     with reporting():
+        site = _site_for(profile, inventory)
+        names = tuple(site.server_name.split()) if site else ()
         store = SecretStore(inventory, password_file=vault_password_file)
-        try:
-            pem = key_file.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
-            from ssas_deploy.errors import InvalidInputError, Problem
+        imported = keep_tls(inventory, cert, key, store.import_tls_key, names)
+        for warning in imported.warnings:
+            display_warning(warning)
+        leaf = imported.chain.leaf
+        out().print(f"Imported {describe(leaf)} (expires "
+                    f"{leaf.not_valid_after_utc:%Y-%m-%d}, "
+                    f"{len(imported.chain.certificates)} certificate(s)): the key into "
+                    f"{store.path}, the chain into {imported.chain_file}.", markup=False)
+        if site is None:
+            out().print("Its names were not checked against a profile (no --profile and no "
+                        "apply recorded); plan and apply check them.", markup=False)
+        if site is None or site.tls != "provided":
+            out().print("Set `site: {tls: provided}` in the profile, then apply.", markup=False)
+        else:
+            out().print("Run apply to serve it.", markup=False)
+        out().print(f"You may now delete {key}.", markup=False)
 
-            raise InvalidInputError([Problem(key_file, None, "", "cannot read it as a PEM "
-                                             "text file")]) from None
-        store.import_tls_key(pem)
-        out().print(f"Imported the TLS key into {store.path}; you may now delete {key_file}.")
+
+def _site_for(profile: str | None, inventory: Path):
+    """The profile's `site` (given, else the last apply's), or None when neither exists."""
+    from ssas_deploy.profiles.loader import load_profile_with_warnings
+    from ssas_deploy.release_status import read_last_apply
+
+    if profile is None:
+        record = read_last_apply(inventory) if inventory.is_file() else None
+        profile = (record or {}).get("profile")
+    if not profile:
+        return None
+    return load_profile_with_warnings(profile)[0].site
+
+
+@app.command("import-tls-key", hidden=True, deprecated=True)
+def import_tls_key(key_file: Annotated[Path, typer.Argument(help="PEM private key file.")],
+                   inventory: RequiredInventoryOption,
+                   vault_password_file: VaultPasswordFileOption = None) -> None:
+    """Replaced by import-tls: a key is of no use without its certificate chain."""
+    from ssas_deploy.errors import InvalidInputError, Problem
+
+    with reporting():
+        raise InvalidInputError([Problem(None, None, "import-tls-key", (
+            "replaced by `ssas-deploy secrets import-tls --cert CHAIN.pem --key "
+            f"{key_file} --inventory {inventory}`: a key is of no use without its "
+            "certificate chain, and both are checked together; nothing was stored"))])
 
 
 @app.command("set-smtp-password")

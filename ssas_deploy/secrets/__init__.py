@@ -6,12 +6,14 @@ What is stored (`hosts.yaml` -> `hosts.secrets.vault.yml`, see `store`):
   `redis_broker_password`, `replication_password` (43 characters each): random from
   `secrets.token_urlsafe`, so only `[A-Za-z0-9_-]`, which needs no quoting in redis.conf, ACL
   files, PgBouncer's userlist, systemd environment files or connection URLs.
-- `tls_key`, only if you import one (`ssas-deploy secrets import-tls-key`). By default the nginx
-  role creates a self-signed key on the load balancer itself; that key never leaves the host,
-  which is safer than copying it through the controller, so it is not generated here. A key
-  you bring (e.g. for a certificate from the school's CA) is kept encrypted here rather than as
-  a loose file. It is multi-line PEM, so it is stored as `ssas_tls_key`, apart from
-  `ssas_secrets` (whose values the roles require to be single-line).
+- `tls_key`, only if you import a certificate (`ssas-deploy secrets import-tls --cert CHAIN
+  --key KEY`, for profile `site.tls: provided`). By default the nginx role creates a
+  self-signed key on the load balancer itself; that key never leaves the host, which is safer
+  than copying it through the controller, so it is not generated here. A key you bring (e.g.
+  for a certificate from the school's CA) is kept encrypted here rather than as a loose file;
+  its chain, which is public, is kept beside the inventory (see `ssas_deploy.tls`). It is
+  multi-line PEM, so it is stored as `ssas_tls_key`, apart from `ssas_secrets` (whose values
+  the roles require to be single-line), and travels to the hosts the same way.
 
 The vault password. Sources, in order: `--vault-password-file PATH`, `SSAS_VAULT_PASSWORD_FILE`,
 `SSAS_VAULT_PASSWORD`, a hidden prompt (twice when the vault is new). Without any of them and

@@ -50,6 +50,11 @@ HEADER = (
 )
 
 
+# The command that stores each optional (supplied) secret.
+SUPPLY_VERBS = {"tls_key": "import-tls --cert CHAIN.pem --key KEY.pem",
+                "smtp_password": "set-smtp-password"}
+
+
 def vault_path_for(inventory: Path) -> Path:
     """`<inventory dir>/<inventory stem>.secrets.vault.yml`."""
     inventory = Path(inventory)
@@ -140,8 +145,8 @@ class SecretStore:
         if name in OPTIONAL_NAMES:
             raise InvalidInputError([Problem(None, None, "secret",
                                              f"{name} is supplied by you, not generated: "
-                                             "import the new one with "
-                                             "`ssas-deploy secrets import-tls-key`")])
+                                             "store the new one with "
+                                             f"`ssas-deploy secrets {SUPPLY_VERBS[name]}`")])
         if not SPECS[name].rotatable:
             raise InvalidInputError([Problem(None, None, "secret",
                                              f"{name} cannot be rotated: the existing backups "

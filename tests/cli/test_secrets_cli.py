@@ -7,6 +7,8 @@ from typer.testing import CliRunner
 
 from ssas_deploy.cli import secrets_cmd
 
+from ..tls_material import build_pki
+
 pytest.importorskip("ansible.parsing.vault")
 
 PASSWORD = "Staff-Room-Kettle-42"
@@ -54,7 +56,7 @@ def stored_values(inventory) -> set[str]:
 
 
 def test_every_secrets_command_has_help(invoke):
-    for args in ([], ["list"], ["rotate"], ["init"], ["import-tls-key"], ["show-path"]):
+    for args in ([], ["list"], ["rotate"], ["init"], ["import-tls"], ["show-path"]):
         result = invoke(*args, "--help")
         assert result.exit_code == 0, args
         assert "Usage:" in result.output
@@ -95,9 +97,10 @@ def test_init_list_rotate_never_print_a_value(invoke, inventory, outputs, tmp_pa
     after = stored_values(inventory)
     assert len(after - initial) == 1 and len(initial - after) == 1
 
-    key = tmp_path / "site.key"
-    key.write_text("-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBg\n-----END PRIVATE KEY-----\n")
-    assert invoke("import-tls-key", key, "-i", inventory, env=env).exit_code == 0
+    pki = build_pki()
+    chain, key = pki.write(tmp_path)
+    assert invoke("import-tls", "--cert", chain, "--key", key, "-i", inventory,
+                  env=env).exit_code == 0
     assert "imported" in invoke("list", "-i", inventory, env=env).output
 
     # Errors too: unknown name, wrong password.
@@ -107,7 +110,9 @@ def test_init_list_rotate_never_print_a_value(invoke, inventory, outputs, tmp_pa
     wrong = invoke("list", "-i", inventory, env={"SSAS_VAULT_PASSWORD": "not-the-password"})
     assert wrong.exit_code == 2
 
-    values = stored_values(inventory) | initial | {PASSWORD, "MIIEvQIBADANBg"}
+    key_lines = {line for value in stored_values(inventory) | {key.read_text()}
+                 for line in value.splitlines()[1:-1]}
+    values = stored_values(inventory) | initial | {PASSWORD} | key_lines
     for output in outputs:
         for value in values:
             assert value not in output
