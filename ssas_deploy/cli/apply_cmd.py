@@ -51,10 +51,12 @@ def apply(
 def _apply(profile: str, inventory: Path, *, limit: str | None, tags: str | None, check: bool,
            diff: bool, force: bool, skip_preflight: bool, wheelhouse: Path | None,
            vault_password_file: Path | None, guard) -> int:
-    from ssas_deploy.runner.apply import apply_deployment
+    from ssas_deploy.runner.apply import apply_deployment, provided_tls_chain
 
     with reporting():
         deployment = load_deployment(profile, inventory)
+        # Before preflight reaches the hosts: a missing or expired certificate is known now.
+        provided_tls_chain(deployment, inventory, warn=False)
         if not skip_preflight:
             _preflight(deployment, force)
         result = apply_deployment(deployment, inventory, check=check, diff=diff, limit=limit,

@@ -33,6 +33,10 @@ def plan(
     drift = None
     with reporting():
         deployment = load_deployment(profile, inventory)
+        if inventory is not None:
+            from ssas_deploy.runner.apply import provided_tls_chain
+
+            provided_tls_chain(deployment, inventory)
         files = render_deployment(deployment)
         if inventory is not None and not offline:
             drift = _live_drift(deployment, inventory, vault_password_file)

@@ -34,12 +34,38 @@ def last_log_for(inventory: Path) -> Path:
     return inventory.with_name(f"{inventory.stem}.last-apply.log")
 
 
-def host_secrets(stored: dict[str, str]) -> dict[str, str]:
+def host_secrets(stored: dict[str, str], *, tls_key: bool = False) -> dict[str, str]:
     """The secrets that travel to the hosts: those the templates and roles consume
-    (rendering.SECRET_NAMES) and the optional ones that are set (secrets.names.HOST_VARS)."""
+    (rendering.SECRET_NAMES) and the optional ones that are set (secrets.names.HOST_VARS);
+    the imported TLS key only with `tls_key` (a profile with `site.tls: provided`)."""
     from ssas_deploy.secrets.names import HOST_VARS
 
-    return {name: stored[name] for name in (*SECRET_NAMES, *HOST_VARS) if name in stored}
+    wanted = [name for name in HOST_VARS if tls_key or name != "tls_key"]
+    return {name: stored[name] for name in (*SECRET_NAMES, *wanted) if name in stored}
+
+
+def provided_tls_chain(deployment: Deployment, inventory: Path, *, warn: bool = True):
+    """The imported chain (`tls.chain.Chain`) for a profile with `site.tls: provided`, checked
+    again (expiry, server names) without opening the vault; None for a self-signed profile
+    (with a warning when a certificate was imported all the same). `warn`: show the chain's
+    warnings (e.g. expiring within 30 days).
+
+    Raises InvalidInputError naming `site.tls` when nothing was imported, or the chain's
+    problems (expired since, a server name it does not cover).
+    """
+    from ssas_deploy.console import display_warning
+    from ssas_deploy.tls.provided import chain_path_for, provided_chain
+
+    if deployment.profile.site.tls != "provided":
+        if warn and chain_path_for(inventory).is_file():
+            display_warning(f"{chain_path_for(inventory)}: a certificate was imported, but "
+                            "the profile says site.tls: self-signed, so nginx keeps its "
+                            "self-signed one; set site.tls: provided to serve it")
+        return None
+    chain, warnings = provided_chain(deployment.profile, inventory)
+    for warning in warnings if warn else ():
+        display_warning(warning)
+    return chain
 
 
 def check_mail_password(profile: Profile, stored: dict[str, str]) -> None:
@@ -66,20 +92,27 @@ def apply_deployment(deployment: Deployment, inventory: Path, *, check: bool = F
     is not judged here: see `RunResult.verdict()`. `extra_vars` are added to every host's
     variables (e.g. `backup_replacing_database` for `restore --to-host`).
 
-    Raises InvalidInputError (vault password), OperationFailedError (wheelhouse, Ansible
+    Raises InvalidInputError (vault password, SMTP password or supplied certificate missing:
+    see `provided_tls_chain`), OperationFailedError (wheelhouse, Ansible
     missing), and RunInterrupted when `guard` receives a signal before the run dir exists.
     """
-    from ssas_deploy.secrets import deployment_secrets
+    from ssas_deploy.secrets import deployment_secrets, vault_path_for
+    from ssas_deploy.tls.provided import check_stored_key, tls_host_vars
 
+    chain = provided_tls_chain(deployment, inventory)
     stored = deployment_secrets(inventory, vault_password_file)
     check_mail_password(deployment.profile, stored)
-    secrets = host_secrets(stored)
+    tls_vars = {}
+    if chain is not None:
+        check_stored_key(chain, vault_path_for(inventory), stored.get("tls_key"))
+        tls_vars = tls_host_vars(deployment, chain)
+    secrets = host_secrets(stored, tls_key=chain is not None)
     needs_app = any(h.has(Role.web) or h.has(Role.celery_worker)
                     for h in deployment.topology.hosts)
     extra = dict(extra_vars or {})
     if needs_app:
         extra["ssas_app_wheelhouse_dir"] = str(ensure_wheelhouse(wheelhouse))
-    document = ansible_inventory(deployment, extra, _migration_host(deployment))
+    document = ansible_inventory(deployment, extra, _migration_host(deployment), tls_vars)
     options = RunOptions(limit=limit, tags=tags, check=check, diff=diff)
     return run_with_secrets(document, secrets, options, console=console,
                             known_hosts=known_hosts_for(inventory),

@@ -138,8 +138,10 @@ def inventory_hosts(document: dict) -> tuple[str, ...]:
 
 
 def ansible_inventory(deployment: Deployment, extra_host_vars: dict,
-                      migrate_on: str | None = None) -> dict:
-    """YAML/JSON inventory: one group per role; each host's vars are its context dict."""
+                      migrate_on: str | None = None,
+                      per_host: dict[str, dict] | None = None) -> dict:
+    """YAML/JSON inventory: one group per role; each host's vars are its context dict, plus
+    `extra_host_vars` (every host) and `per_host[name]` (that host only)."""
     hosts = {}
     for host in deployment.topology.hosts:
         ssh = host.ssh
@@ -151,6 +153,7 @@ def ansible_inventory(deployment: Deployment, extra_host_vars: dict,
         if ssh.key_file:
             connection["ansible_ssh_private_key_file"] = str(Path(ssh.key_file).expanduser())
         hosts[host.name] = {**deployment.host_vars[host.name], **connection, **extra_host_vars,
+                            **(per_host or {}).get(host.name, {}),
                             "ssas_app_run_migrations": host.name == migrate_on}
     groups = {
         role.value: {"hosts": {h.name: {} for h in deployment.topology.with_role(role)}}

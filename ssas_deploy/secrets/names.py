@@ -56,7 +56,7 @@ OPTIONAL = (
 )
 # Optional secrets the hosts get when set, each as its own variable: the keys of
 # `ssas_secrets` are listed in every role's argument spec, these are read by one role only.
-HOST_VARS = {"smtp_password": "ssas_smtp_password"}
+HOST_VARS = {"smtp_password": "ssas_smtp_password", "tls_key": "ssas_tls_key"}
 
 GENERATED_NAMES: tuple[str, ...] = tuple(spec.name for spec in GENERATED)
 OPTIONAL_NAMES: tuple[str, ...] = tuple(spec.name for spec in OPTIONAL)
@@ -93,8 +93,8 @@ def template_secrets(values: Mapping[str, str]) -> dict[str, str]:
     """The `ssas_secrets` dict of the templates and roles (`render_deployment(secrets=...)`).
 
     Every generated secret, plus the optional ones in HOST_VARS that are set (the runner
-    writes those as their own variables). Not the TLS key: it is multi-line PEM and the roles
-    refuse secrets with newlines in `ssas_secrets`, so it travels separately (`ssas_tls_key`).
+    writes those as their own variables, e.g. the multi-line TLS key as `ssas_tls_key`: the
+    roles refuse secrets with newlines in `ssas_secrets`).
     """
     missing = [name for name in GENERATED_NAMES if name not in values]
     if missing:
@@ -104,6 +104,6 @@ def template_secrets(values: Mapping[str, str]) -> dict[str, str]:
 
 def split_host_vars(secrets: Mapping[str, str]) -> dict[str, object]:
     """The Ansible variables for `secrets`: `{"ssas_secrets": {...}, "ssas_smtp_password":
-    ...}` (each HOST_VARS secret that is set as its own variable)."""
+    ..., "ssas_tls_key": ...}` (each HOST_VARS secret that is set as its own variable)."""
     return {"ssas_secrets": {k: v for k, v in secrets.items() if k not in HOST_VARS},
             **{HOST_VARS[k]: v for k, v in secrets.items() if k in HOST_VARS}}
