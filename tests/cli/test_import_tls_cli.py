@@ -292,3 +292,23 @@ def test_import_tls_key_is_replaced_by_import_tls(pki, inventory, files):
     assert_nothing_stored(inventory)
     assert "import-tls-key" not in run("--help")[1]
     assert "import-tls " in run("--help")[1] or "import-tls\n" in run("--help")[1]
+
+
+def test_missing_huge_and_special_files_are_refused_at_once(pki, inventory, files):
+    import os
+
+    chain, key = pki.write(files)
+    result, text = import_tls(inventory, files / "nope.pem", key)
+    assert result.exit_code == 2
+    assert f"{files / 'nope.pem'}: no such file" in text
+    huge = files / "huge.pem"
+    huge.write_bytes(b"A" * (1024 * 1024 + 1))
+    result, text = import_tls(inventory, huge, key)
+    assert result.exit_code == 2 and "larger than 1024 KiB" in text
+    fifo = files / "fifo.pem"
+    os.mkfifo(fifo)
+    for special in (fifo, files, "/dev/zero"):
+        result, text = import_tls(inventory, chain, special)
+        assert result.exit_code == 2
+        assert "is not a regular file" in text or "is a directory" in text
+    assert_nothing_stored(inventory)
