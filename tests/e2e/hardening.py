@@ -7,13 +7,15 @@ service's mount namespace is the effect), and that sshd takes keys only.
 
 import re
 import socket
+import urllib.error
+import urllib.request
 
 import paramiko
 
 from ssas_deploy.profiles.models import Role
 from ssas_deploy.ssh import connect, run
 
-from .site_client import Site
+from .site_client import INSECURE, Site
 
 SCORE_LIMIT = 2.5
 # Every port a role of any tier listens on (SSH, HTTP(S), gunicorn, PostgreSQL, PgBouncer,
@@ -112,3 +114,52 @@ def assert_ssh_takes_keys_only(site: Site) -> None:
         assert "passwordauthentication no" in effective, effective
         assert "kbdinteractiveauthentication no" in effective, effective
         assert "permitrootlogin without-password" in effective, effective
+
+
+# OWASP Secure Headers Project's recommended set, on every response, sent by nginx alone.
+EVERY_RESPONSE = {
+    "strict-transport-security": "max-age=63072000; includeSubDomains; preload",
+    "x-content-type-options": "nosniff",
+    "x-frame-options": "DENY",
+    "referrer-policy": "same-origin",
+    "cross-origin-opener-policy": "same-origin",
+    "cross-origin-embedder-policy": "require-corp",
+    "cross-origin-resource-policy": "same-origin",
+    "x-permitted-cross-domain-policies": "none",
+}
+
+
+def _headers(site: Site, path: str, method: str = "GET") -> tuple[int, dict[str, list[str]]]:
+    request = urllib.request.Request(site.base + path, method=method,
+                                     data=b"" if method == "POST" else None)
+    try:
+        with urllib.request.urlopen(request, context=INSECURE, timeout=30) as response:
+            status, raw = response.status, response.headers
+    except urllib.error.HTTPError as error:
+        status, raw = error.code, error.headers
+    headers: dict[str, list[str]] = {}
+    for name, value in raw.items():
+        headers.setdefault(name.lower(), []).append(value)
+    return status, headers
+
+
+def assert_owasp_headers(site: Site, static_path: str) -> None:
+    """Each header once, on pages, API answers, static files and errors alike; pages are
+    never cached, static files are; signing out clears the browser's copy of the site."""
+    for path, method in (("/accounts/login/", "GET"), ("/api/schools/", "GET"),
+                         (static_path, "GET"), ("/no-such-page/", "GET"),
+                         ("/accounts/logout/", "POST")):
+        status, headers = _headers(site, path, method)
+        for name, value in EVERY_RESPONSE.items():
+            assert headers.get(name) == [value], (path, status, name, headers.get(name))
+        csp = headers.get("content-security-policy", [""])
+        assert len(csp) == 1 and "object-src 'none'" in csp[0], (path, csp)
+        assert "permissions-policy" in headers and "server" not in headers, (path, headers)
+        cache = headers.get("cache-control", [])
+        if path == static_path:
+            assert status == 200 and len(cache) == 1 and "max-age=31536000" in cache[0], cache
+        else:
+            assert cache == ["no-store, max-age=0"], (path, status, cache)
+        clear = headers.get("clear-site-data")
+        assert clear == (['"cache","cookies","storage"'] if path == "/accounts/logout/"
+                         else None), (path, clear)

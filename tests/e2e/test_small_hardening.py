@@ -6,6 +6,7 @@ from .checks import assert_second_apply_changes_nothing
 from .hardening import (
     assert_daemons_run_unprivileged,
     assert_only_expected_ports_answer,
+    assert_owasp_headers,
     assert_services_sandboxed,
     assert_ssh_takes_keys_only,
 )
@@ -36,3 +37,7 @@ def test_ssh_takes_keys_only_and_apply_still_gets_in(small):
     assert_ssh_takes_keys_only(Site(*small))
     # A new apply connects afresh with the inventory's key and changes nothing.
     assert_second_apply_changes_nothing(*small)
+
+
+def test_owasp_headers_once_on_every_kind_of_response(small):
+    assert_owasp_headers(Site(*small), "/static/ssas/charts.js")
