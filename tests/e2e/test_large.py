@@ -12,6 +12,11 @@ from .checks import (
     assert_second_apply_changes_nothing,
     seed_and_check_service,
 )
+from .hardening import (
+    assert_daemons_run_unprivileged,
+    assert_only_expected_ports_answer,
+    assert_services_sandboxed,
+)
 from .site_client import Site
 
 
@@ -49,3 +54,14 @@ def test_second_apply_changes_nothing(large):
 
 def test_live_files_equal_rendered_files(large):
     assert_live_hosts_match_render(*large)
+
+
+def test_hardening_holds_on_every_host_of_the_tier(large):
+    """From outside only SSH and the load balancer's HTTP(S) answer; every service runs
+    sandboxed (live score, read-only /etc) and nothing runs as root that need not."""
+    site = Site(*large)
+    seen = assert_only_expected_ports_answer(site)
+    print(f"\nports answering from outside: { {h: sorted(p) for h, p in seen.items()} }")
+    scores = assert_services_sandboxed(site)
+    print(f"systemd-analyze security (live): {scores}")
+    assert_daemons_run_unprivileged(site)
