@@ -21,6 +21,15 @@ def write_profile(tmp_path):
     return _write
 
 
+@pytest.fixture
+def inventory(tmp_path):
+    """An inventory file with no hosts (for commands that only keep files beside it); test
+    modules that need hosts define their own."""
+    path = tmp_path / "hosts.yaml"
+    path.write_text("# inventory\n", encoding="utf-8")
+    return path
+
+
 def closed_port() -> int:
     """A loopback TCP port nothing listens on (bound, then released)."""
     with socket.socket() as s:

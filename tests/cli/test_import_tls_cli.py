@@ -22,22 +22,9 @@ cli.add_typer(secrets_cmd.app, name="secrets")
 runner = CliRunner()
 
 
-@pytest.fixture(autouse=True)
-def no_password_in_environment(monkeypatch):
-    monkeypatch.delenv("SSAS_VAULT_PASSWORD", raising=False)
-    monkeypatch.delenv("SSAS_VAULT_PASSWORD_FILE", raising=False)
-
-
 @pytest.fixture(scope="module")
 def pki():
     return build_pki()
-
-
-@pytest.fixture
-def inventory(tmp_path):
-    path = tmp_path / "hosts.yaml"
-    path.write_text("# inventory\n", encoding="utf-8")
-    return path
 
 
 @pytest.fixture

@@ -18,19 +18,6 @@ cli.add_typer(secrets_cmd.app, name="secrets")
 runner = CliRunner()
 
 
-@pytest.fixture(autouse=True)
-def no_password_in_environment(monkeypatch):
-    monkeypatch.delenv("SSAS_VAULT_PASSWORD", raising=False)
-    monkeypatch.delenv("SSAS_VAULT_PASSWORD_FILE", raising=False)
-
-
-@pytest.fixture
-def inventory(tmp_path):
-    path = tmp_path / "hosts.yaml"
-    path.write_text("# inventory\n", encoding="utf-8")
-    return path
-
-
 @pytest.fixture
 def outputs():
     """Every stdout and stderr the CLI produced in a test, to check for leaked values."""

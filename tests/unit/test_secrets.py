@@ -30,13 +30,6 @@ PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture
-def inventory(tmp_path):
-    path = tmp_path / "hosts.yaml"
-    path.write_text("# inventory\n", encoding="utf-8")
-    return path
-
-
-@pytest.fixture
 def warnings():
     return []
 
