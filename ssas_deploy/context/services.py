@@ -64,9 +64,10 @@ def database_vars(deployment: DeploymentSizing, sizing: HostSizing) -> dict:
         "postgresql_hba": hba,
         "postgresql_database": _db_name(deployment, host),
         "postgresql_user": profile.database.user,
+        # A shard server is the primary of its own shard database (the role creates it).
         "postgresql_replication_role": {
             Role.database: "primary", Role.database_replica: "replica",
-            Role.database_shard: "shard"}[role],
+            Role.database_shard: "primary"}[role],
         "postgresql_primary_address": primary.address if role is Role.database_replica else "",
         "postgresql_wal_senders": len(replicas) + 2 if role is Role.database else 0,
     }
