@@ -69,7 +69,10 @@ def database_vars(deployment: DeploymentSizing, sizing: HostSizing) -> dict:
             Role.database: "primary", Role.database_replica: "replica",
             Role.database_shard: "primary"}[role],
         "postgresql_primary_address": primary.address if role is Role.database_replica else "",
-        "postgresql_wal_senders": len(replicas) + 2 if role is Role.database else 0,
+        # A hot standby needs at least the primary's max_wal_senders (sizing.plan,
+        # STANDBY_AT_LEAST_PRIMARY): the replicas get the primary's.
+        "postgresql_wal_senders": (len(replicas) + 2
+                                   if role in (Role.database, Role.database_replica) else 0),
     }
 
 

@@ -125,7 +125,10 @@ def _size_databases(deployment: DeploymentSizing) -> None:
         return
     clients = deployment.db_clients()
     pooled = profile.database.pooler == "pgbouncer"
-    for sizing in deployment.hosts.values():
+    # The primary first: its replicas' connections and workers follow it.
+    ordered = sorted(deployment.hosts.values(), key=lambda s: not s.host.has(Role.database))
+    primary_conn = None
+    for sizing in ordered:
         host = sizing.host
         role = next((r for r in DATABASE_ROLES if host.has(r)), None)
         if role is None:
@@ -139,9 +142,43 @@ def _size_databases(deployment: DeploymentSizing) -> None:
             max_conn = connections(server_clients, pooled=True)
         else:
             max_conn = connections(clients + deployment.growth_clients(), pooled=False)
+        if role is Role.database:
+            primary_conn = max_conn
+        elif role is Role.database_replica and primary_conn and primary_conn.value > max_conn.value:
+            # Sized with it, so work_mem shares R among the connections it will allow.
+            max_conn = Derived(primary_conn.value, f"the primary's ({primary_conn.formula}), "
+                               f"above this host's {max_conn.value}", HOT_STANDBY_DOCS)
         sizing.postgresql = size_postgresql(
             sizing.shares[role], cores, host.hardware.storage, max_conn
         )
+    _match_the_primary_on_standbys(deployment)
+
+
+# A hot standby refuses to start (or pauses recovery) when one of these is below the
+# primary's value: PostgreSQL 15 documentation, 27.4.5 "Hot Standby Administrator's
+# Overview" (max_connections, max_prepared_transactions, max_locks_per_transaction,
+# max_wal_senders, max_worker_processes). The two sized here follow the primary; the
+# others keep PostgreSQL's defaults on every member, and max_wal_senders is the primary's
+# on its replicas (context.services).
+STANDBY_AT_LEAST_PRIMARY = ("max_connections", "max_worker_processes")
+HOT_STANDBY_DOCS = "PostgreSQL 15 docs, 27.4.5: a hot standby needs at least the primary's value"
+
+
+def _match_the_primary_on_standbys(deployment: DeploymentSizing) -> None:
+    """Raise each replica's STANDBY_AT_LEAST_PRIMARY settings to the primary's where its own
+    hardware derives less (a smaller replica), so it can run as a hot standby."""
+    primary = deployment.topology.first(Role.database)
+    if primary is None or deployment.hosts[primary.name].postgresql is None:
+        return
+    ours = deployment.hosts[primary.name].postgresql
+    for replica in deployment.topology.with_role(Role.database_replica):
+        settings = deployment.hosts[replica.name].postgresql.settings
+        for name in STANDBY_AT_LEAST_PRIMARY:  # max_connections is already (see above)
+            theirs = ours.settings[name]
+            if settings[name].value < theirs.value:
+                settings[name] = Derived(theirs.value, f"the primary's ({primary.name}; "
+                                         f"{theirs.formula}), above this host's "
+                                         f"{settings[name].value}", HOT_STANDBY_DOCS)
 
 
 def _size_load_balancer(deployment: DeploymentSizing) -> None:
