@@ -64,6 +64,7 @@ def test_service_homes(host, path, owner):
         ("/etc/nftables.conf", 0o640, "common/nftables.conf.j2"),
         ("/etc/apt/apt.conf.d/20auto-upgrades", 0o644, "common/20auto-upgrades.j2"),
         ("/etc/apt/apt.conf.d/52ssas-unattended-upgrades", 0o644, "common/52ssas-unattended-upgrades.j2"),
+        ("/etc/ssh/sshd_config.d/50-ssas-hardening.conf", 0o644, "common/sshd-hardening.conf.j2"),
     ],
 )
 def test_config_file_equals_template_rendering(host, path, mode, template):
@@ -101,3 +102,15 @@ def test_unattended_upgrades_security_only(host):
     assert all("label=Debian-Security" in origin for origin in origins), origins
     periodic = host.check_output("apt-config dump APT::Periodic::Unattended-Upgrade")
     assert 'APT::Periodic::Unattended-Upgrade "1";' in periodic
+
+
+def test_sshd_takes_keys_only_with_modern_algorithms(host):
+    """What sshd really uses (its own view, `sshd -T`), after the role's reload."""
+    effective = dict(line.split(" ", 1) for line in host.check_output("sshd -T").splitlines()
+                     if " " in line)
+    assert effective["passwordauthentication"] == "no"
+    assert effective["kbdinteractiveauthentication"] == "no"
+    assert effective["permitrootlogin"] == "without-password"
+    assert effective["x11forwarding"] == "no"
+    assert "cbc" not in effective["ciphers"] and "hmac-sha1" not in effective["macs"].split(",")
+    assert host.service("ssh").is_running
