@@ -8,6 +8,7 @@ from ssas_deploy.context.build import Deployment
 from ssas_deploy.drift import HostDrift
 from ssas_deploy.profiles.models import HostSpec, Role
 from ssas_deploy.rendering import RenderedFile, manifest
+from ssas_deploy.sizing.derived import Derived
 
 
 def plan_document(deployment: Deployment, files: list[RenderedFile],
@@ -31,10 +32,7 @@ def plan_document(deployment: Deployment, files: list[RenderedFile],
                 "disk_gib": h.hardware.disk_gib,
                 "storage": h.hardware.storage,
                 "settings": {
-                    service: {
-                        name: {"value": d.value, "formula": d.formula, "source": d.source}
-                        for name, d in settings.items()
-                    }
+                    service: {name: _derived_document(d) for name, d in settings.items()}
                     for service, settings in deployment.sizing.hosts[h.name].explained().items()
                 },
             }
@@ -54,6 +52,14 @@ def plan_document(deployment: Deployment, files: list[RenderedFile],
             for h in drift
         ]
     return document
+
+
+def _derived_document(derived: Derived) -> dict:
+    """{"value", "formula", "source"}, plus "derived" (the same shape) when overridden."""
+    out = {"value": derived.value, "formula": derived.formula, "source": derived.source}
+    if derived.derived is not None:
+        out["derived"] = _derived_document(derived.derived)
+    return out
 
 
 def print_plan(console: Console, deployment: Deployment, files: list[RenderedFile],
@@ -126,15 +132,23 @@ def _settings_table(deployment: Deployment, host: str) -> Table:
     table = Table("service", "setting", "value", title=f"Derived settings on {host}")
     for service, settings in deployment.sizing.hosts[host].explained().items():
         for name, derived in settings.items():
-            table.add_row(service, name, str(derived.value))
+            value = str(derived.value)
+            if derived.derived is not None:
+                value += f" (overridden; derived: {derived.derived.value})"
+            table.add_row(service, name, value)
     return table
 
 
 def _print_explained(console: Console, deployment: Deployment, host: str) -> None:
-    """One line per value: name = value = arithmetic (source)."""
+    """One line per value: name = value = arithmetic (source), under its section (the
+    name's prefix in a profile's `overrides:`); an overridden value names its file:line
+    and the value it replaced."""
     console.print(Text(f"Derived settings on {host}", style="bold"))
-    for service, settings in deployment.sizing.hosts[host].explained().items():
-        console.print(Text(f"  {service}", style="cyan"))
+    sizing = deployment.sizing.hosts[host]
+    queues = {f"celery.{g.name}": g.queues for g in sizing.celery_groups or []}
+    for service, settings in sizing.explained().items():
+        note = f" (queues {', '.join(queues[service])})" if service in queues else ""
+        console.print(Text(f"  {service}{note}", style="cyan"))
         for name, derived in settings.items():
             console.print(Text(f"    {derived.explain(name)}"))
 

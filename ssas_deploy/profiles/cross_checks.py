@@ -2,6 +2,7 @@
 
 from ssas_deploy.errors import Problem
 from ssas_deploy.profiles.models import Colocated, HostSpec, Profile, Role
+from ssas_deploy.profiles.override_checks import check_override_hosts, check_override_values
 from ssas_deploy.profiles.tiers import TIER_RANGES, describe
 from ssas_deploy.profiles.yaml_source import FieldPath, SourcedDocument
 
@@ -20,7 +21,10 @@ def cross_check(profile: Profile, doc: SourcedDocument) -> tuple[list[Problem], 
     _check_single_server_features(profile, problem, errors)
     _check_backup(profile, problem, warnings)
     _check_mail(profile, problem, errors, warnings)
+    check_override_values(profile, problem, errors)
     if not errors:  # shares need a valid colocation
+        check_override_hosts(profile, problem, errors)
+    if not errors:  # the RAM floors count the overridden max_connections
         _check_ram_floors(profile, problem, errors)
     return errors, warnings
 

@@ -62,10 +62,21 @@ def load_profile_with_warnings(name_or_path: str) -> tuple[Profile, list[Problem
         profile = Profile.model_validate(doc.data)
     except ValidationError as exc:
         raise InvalidInputError(_problems_from_validation(exc, doc)) from None
+    profile._override_sources = _override_sources(profile, doc)
     errors, warnings = cross_check(profile, doc)
     if errors:
         raise InvalidInputError(errors)
     return profile, warnings
+
+
+def _override_sources(profile: Profile, doc: SourcedDocument) -> dict[str, str]:
+    """Override key -> "file.yaml:line" of the file (base or extending) that wrote it."""
+    out = {}
+    for key in profile.overrides:
+        file, line = doc.where(("overrides", key))
+        if file is not None:
+            out[key] = f"{file.name}:{line}"
+    return out
 
 
 def _load_merged(path: Path, chain: tuple[Path, ...]) -> SourcedDocument:

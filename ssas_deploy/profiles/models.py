@@ -5,9 +5,17 @@ Only shape and ranges live on the fields; checks that span several fields are in
 """
 
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    PrivateAttr,
+    Tag,
+    field_validator,
+)
 
 
 class Tier(StrEnum):
@@ -230,3 +238,14 @@ class Profile(Strict):
     mail: Mail = Mail()
     targets: Targets
     monthly_cost: MonthlyCost
+    overrides: Annotated[dict[str, Any], Field(description=(
+        "Derived values set by hand, by the name `plan --explain` shows (section.setting, "
+        "e.g. postgresql.work_mem: 16MB) for every host deriving it, or "
+        "group/section.setting (e.g. database_replica/postgresql.work_mem) for one host "
+        "group. Each must be of the derived value's kind."))] = {}
+    # key -> "file:line" where it was written (set by profiles.loader).
+    _override_sources: dict[str, str] = PrivateAttr(default_factory=dict)
+
+    def override_sources(self) -> dict[str, str]:
+        """Override key -> "my-school.yaml:12" for the overrides read from files."""
+        return dict(self._override_sources)

@@ -6,11 +6,20 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Derived:
+    """A value, the arithmetic that gave it and why. `derived` is set when the profile
+    overrides the value: it holds what sizing derived (sizing.overrides.pinned)."""
+
     value: Any
     formula: str
     source: str
+    derived: "Derived | None" = None
 
     def explain(self, name: str) -> str:
+        """One line: `name = value = formula (source)`, or for an override
+        `name = value (overridden in file:line; derived: value = formula (source))`."""
+        if self.derived is not None:
+            return (f"{name} = {self.value} ({self.formula}; derived: "
+                    f"{self.derived.explain(name).split(' = ', 1)[1]})")
         return f"{name} = {self.value} = {self.formula} ({self.source})"
 
 

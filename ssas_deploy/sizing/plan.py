@@ -1,6 +1,6 @@
 """All derived numbers of a deployment, computed once from the topology."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from ssas_deploy.context import paths
 from ssas_deploy.profiles.models import Profile, Role
@@ -9,6 +9,14 @@ from ssas_deploy.sizing.celery import WorkerGroup, size_worker_groups
 from ssas_deploy.sizing.derived import Derived
 from ssas_deploy.sizing.gunicorn import GunicornSizing, size_gunicorn
 from ssas_deploy.sizing.nginx import NginxSizing, size_nginx
+from ssas_deploy.sizing.overrides import (
+    Override,
+    for_host,
+    pin_fields,
+    pin_settings,
+    pinned,
+    read_overrides,
+)
 from ssas_deploy.sizing.pgbouncer import PgbouncerSizing, size_pgbouncer
 from ssas_deploy.sizing.postgresql import PostgresSizing, connections, size_postgresql
 from ssas_deploy.sizing.redis import RedisSizing, size_redis
@@ -28,28 +36,40 @@ class HostSizing:
     pgbouncer: PgbouncerSizing | None = None
     redis: dict[str, RedisSizing] | None = None
     nginx: NginxSizing | None = None
+    # The profile's overrides that apply on this host: "section.setting" -> Override.
+    overrides: dict[str, Override] = field(default_factory=dict)
 
     def explained(self) -> dict[str, dict[str, Derived]]:
-        """Service -> setting -> Derived, in a stable order for `plan --explain`."""
+        """Section -> setting -> Derived, in a stable order for `plan --explain`; a
+        section and a setting joined by a dot name the value in a profile's `overrides:`
+        (e.g. "postgresql" and "work_mem", "celery.ml-heavy" and "concurrency")."""
         out: dict[str, dict[str, Derived]] = {}
         if self.nginx:
             out["nginx"] = dict(vars(self.nginx))
         if self.gunicorn:
             out["gunicorn"] = dict(vars(self.gunicorn))
         for group in self.celery_groups or []:
-            out[f"celery {group.name} ({', '.join(group.queues)})"] = {
-                "concurrency": group.concurrency,
-                "TimeoutStopSec": group.stop_timeout,
-            }
+            out[f"celery.{group.name}"] = celery_settings(group)
         if self.postgresql:
             out["postgresql"] = dict(self.postgresql.settings)
         if self.pgbouncer:
             out["pgbouncer"] = dict(vars(self.pgbouncer))
         for kind, redis in (self.redis or {}).items():
-            out[f"redis {kind}"] = {
+            out[f"redis_{kind}"] = {
                 k: v for k, v in vars(redis).items() if isinstance(v, Derived)
             }
         return out
+
+
+def celery_settings(group: WorkerGroup) -> dict[str, Derived]:
+    """A worker group's derived values by their explained names."""
+    return {"concurrency": group.concurrency, "TimeoutStopSec": group.stop_timeout}
+
+
+def _pin_celery(group: WorkerGroup, here: dict[str, Override]) -> WorkerGroup:
+    settings = pin_settings(celery_settings(group), f"celery.{group.name}", here)
+    return replace(group, concurrency=settings["concurrency"],
+                   stop_timeout=settings["TimeoutStopSec"])
 
 
 @dataclass
@@ -97,20 +117,26 @@ def is_beat_host(topology: Topology, host: Host) -> bool:
 
 
 def size_deployment(profile: Profile, topology: Topology) -> DeploymentSizing:
+    """Every host's derived values, the profile's valid overrides pinned in as each is
+    derived, so the values computed from it follow: gunicorn's workers and threads, Celery's
+    concurrency and PgBouncer's pools feed max_connections, which feeds work_mem and the
+    RAM check. Refused overrides are left out here (profiles validate reports them)."""
+    overrides, _refused = read_overrides(profile)
     hosts: dict[str, HostSizing] = {}
     for host in topology.hosts:
         hw = host.hardware
         shares = {r: share_of(r, host.roles, hw.cpu_cores, hw.ram_gib) for r in host.roles}
-        sizing = HostSizing(host, shares)
+        here = for_host(overrides, host)
+        sizing = HostSizing(host, shares, overrides=here)
         if host.has(Role.web):
-            sizing.gunicorn = size_gunicorn(shares[Role.web])
+            sizing.gunicorn = pin_fields(size_gunicorn(shares[Role.web]), "gunicorn", here)
         if host.has(Role.celery_worker):
-            sizing.celery_groups = size_worker_groups(shares[Role.celery_worker])
+            sizing.celery_groups = [_pin_celery(g, here)
+                                    for g in size_worker_groups(shares[Role.celery_worker])]
         redis = {}
-        if host.has(Role.redis_cache):
-            redis["cache"] = size_redis("cache", shares[Role.redis_cache])
-        if host.has(Role.redis_broker):
-            redis["broker"] = size_redis("broker", shares[Role.redis_broker])
+        for kind, role in (("cache", Role.redis_cache), ("broker", Role.redis_broker)):
+            if host.has(role):
+                redis[kind] = pin_fields(size_redis(kind, shares[role]), f"redis_{kind}", here)
         sizing.redis = redis or None
         hosts[host.name] = sizing
     deployment = DeploymentSizing(profile, topology, hosts)
@@ -135,22 +161,28 @@ def _size_databases(deployment: DeploymentSizing) -> None:
             continue
         cores = host.hardware.cpu_cores
         if pooled:
-            sizing.pgbouncer = size_pgbouncer(cores, clients)
+            sizing.pgbouncer = pin_fields(size_pgbouncer(cores, clients), "pgbouncer",
+                                          sizing.overrides)
             pool = sizing.pgbouncer.default_pool_size.value
             reserve = sizing.pgbouncer.reserve_pool_size.value
             server_clients = [("pgbouncer pool", pool), ("pgbouncer reserve", reserve)]
             max_conn = connections(server_clients, pooled=True)
         else:
             max_conn = connections(clients + deployment.growth_clients(), pooled=False)
+        pinned_conn = sizing.overrides.get("postgresql.max_connections")
+        if pinned_conn is not None:
+            max_conn = pinned(max_conn, pinned_conn)
         if role is Role.database:
             primary_conn = max_conn
-        elif role is Role.database_replica and primary_conn and primary_conn.value > max_conn.value:
+        elif (role is Role.database_replica and primary_conn and pinned_conn is None
+              and primary_conn.value > max_conn.value):
             # Sized with it, so work_mem shares R among the connections it will allow.
             max_conn = Derived(primary_conn.value, f"the primary's ({primary_conn.formula}), "
                                f"above this host's {max_conn.value}", HOT_STANDBY_DOCS)
-        sizing.postgresql = size_postgresql(
-            sizing.shares[role], cores, host.hardware.storage, max_conn
-        )
+        tuned = size_postgresql(sizing.shares[role], cores, host.hardware.storage, max_conn)
+        settings = {k: d for k, d in tuned.settings.items() if d.derived is None}
+        settings = pin_settings(settings, "postgresql", sizing.overrides)
+        sizing.postgresql = PostgresSizing({**tuned.settings, **settings})
     _match_the_primary_on_standbys(deployment)
 
 
@@ -175,7 +207,8 @@ def _match_the_primary_on_standbys(deployment: DeploymentSizing) -> None:
         settings = deployment.hosts[replica.name].postgresql.settings
         for name in STANDBY_AT_LEAST_PRIMARY:  # max_connections is already (see above)
             theirs = ours.settings[name]
-            if settings[name].value < theirs.value:
+            # An override below the primary's is refused by profiles validate.
+            if settings[name].derived is None and settings[name].value < theirs.value:
                 settings[name] = Derived(theirs.value, f"the primary's ({primary.name}; "
                                          f"{theirs.formula}), above this host's "
                                          f"{settings[name].value}", HOT_STANDBY_DOCS)
@@ -189,6 +222,6 @@ def _size_load_balancer(deployment: DeploymentSizing) -> None:
     for sizing in deployment.hosts.values():
         if sizing.host.has(Role.load_balancer):
             cores = sizing.shares[Role.load_balancer].cores.value
-            sizing.nginx = size_nginx(
+            sizing.nginx = pin_fields(size_nginx(
                 max(1.0, cores), deployment.profile.peak_concurrent_users, web
-            )
+            ), "nginx", sizing.overrides)

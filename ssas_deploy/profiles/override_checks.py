@@ -1,0 +1,65 @@
+"""Checks of a profile's `overrides:`, each problem at the override's own line."""
+
+from collections.abc import Callable
+
+from ssas_deploy.errors import Problem
+from ssas_deploy.profiles.models import Profile, Role
+from ssas_deploy.profiles.yaml_source import FieldPath
+
+ProblemAt = Callable[[FieldPath, str], Problem]
+
+
+def check_override_values(profile: Profile, problem: ProblemAt,
+                          errors: list[Problem]) -> None:
+    """Each key names a known derived value (did-you-mean otherwise) and a dedicated host
+    group when it has one; each value is of that value's kind (the accepted form named)."""
+    from ssas_deploy.sizing.overrides import read_overrides
+
+    _valid, refused = read_overrides(profile)
+    for key, message in refused:
+        errors.append(problem(("overrides", key), message))
+
+
+def check_override_hosts(profile: Profile, problem: ProblemAt, errors: list[Problem]) -> None:
+    """Each override applies on some host (a value sizing derives there: autovacuum_* only
+    on 16+ cores, celery.all only on a share under 2 cores...), and a replica's
+    max_connections and max_worker_processes are not set below the primary's (a hot
+    standby refuses to start then). Needs a profile whose other checks passed."""
+    from ssas_deploy.sizing.overrides import read_overrides
+    from ssas_deploy.sizing.plan import STANDBY_AT_LEAST_PRIMARY, size_deployment
+    from ssas_deploy.topology import build_topology
+
+    overrides, _refused = read_overrides(profile)
+    if not overrides:
+        return
+    topology = build_topology(profile)
+    sizing = size_deployment(profile, topology)
+    derived_on: dict[str, set[Role]] = {}
+    for host in topology.hosts:
+        for section, settings in sizing.hosts[host.name].explained().items():
+            for setting in settings:
+                derived_on.setdefault(f"{section}.{setting}", set()).add(host.group)
+    for o in overrides:
+        groups = derived_on.get(o.name, set())
+        if o.group in groups or (o.group is None and groups):
+            continue
+        scope = f"no host of hosts.{o.group.value}" if o.group else "no host of this profile"
+        where = f" (derived on: {', '.join(sorted(g.value for g in groups))})" if groups else ""
+        errors.append(problem(("overrides", o.key), f"{scope} derives {o.name}{where}"))
+    primary = topology.first(Role.database)
+    replicas = topology.with_role(Role.database_replica)
+    if primary is None or not replicas:
+        return
+    ours = sizing.hosts[primary.name].postgresql.settings
+    blamed: set[str] = set()
+    for replica in replicas:
+        theirs = sizing.hosts[replica.name].postgresql.settings
+        for name in STANDBY_AT_LEAST_PRIMARY:
+            pin = sizing.hosts[replica.name].overrides.get(f"postgresql.{name}")
+            if pin is None or pin.key in blamed or theirs[name].value >= ours[name].value:
+                continue
+            blamed.add(pin.key)
+            errors.append(problem(("overrides", pin.key), (
+                f"{theirs[name].value} on the replicas is below the primary's "
+                f"{ours[name].value} ({primary.name}): a hot standby needs at least the "
+                "primary's value (PostgreSQL 15 docs, 27.4.5)")))
