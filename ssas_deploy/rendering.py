@@ -12,18 +12,11 @@ from ssas_deploy.errors import OperationFailedError
 from ssas_deploy.files import ManagedFile, files_for_host
 from ssas_deploy.jinja_filters import FILTERS
 from ssas_deploy.resources import data_dir
+from ssas_deploy.secrets.names import SSAS_SECRETS_NAMES
 
 MASK = "********"
-SECRET_NAMES = (
-    "django_secret_key",
-    "db_password",
-    "redis_cache_password",
-    "redis_broker_password",
-    "redis_admin_password",
-    "redis_replication_password",
-    "backup_cipher_pass",
-    "restic_password",
-)
+# The keys of `ssas_secrets` the templates read: secrets.names is the one list.
+SECRET_NAMES = SSAS_SECRETS_NAMES
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,6 @@ from rich.console import Console
 from ssas_deploy.context.build import Deployment
 from ssas_deploy.errors import InvalidInputError, Problem
 from ssas_deploy.profiles.models import Profile, Role
-from ssas_deploy.rendering import SECRET_NAMES
 from ssas_deploy.runner.host_keys import pin_new_host_keys
 from ssas_deploy.runner.interrupts import InterruptGuard, guarded
 from ssas_deploy.runner.playbook import RunOptions, RunResult, run_playbook
@@ -22,6 +21,7 @@ from ssas_deploy.runner.workspace import (
     create_workspace_for_inventory,
     remove_workspace,
 )
+from ssas_deploy.secrets.names import SSAS_SECRETS_NAMES
 
 
 def known_hosts_for(inventory: Path) -> Path:
@@ -36,12 +36,12 @@ def last_log_for(inventory: Path) -> Path:
 
 def host_secrets(stored: dict[str, str], *, tls_key: bool = False) -> dict[str, str]:
     """The secrets that travel to the hosts: those the templates and roles consume
-    (rendering.SECRET_NAMES) and the optional ones that are set (secrets.names.HOST_VARS);
+    (secrets.names.SSAS_SECRETS_NAMES) and the optional ones that are set (secrets.names.HOST_VARS);
     the imported TLS key only with `tls_key` (a profile with `site.tls: provided`)."""
     from ssas_deploy.secrets.names import HOST_VARS
 
     wanted = [name for name in HOST_VARS if tls_key or name != "tls_key"]
-    return {name: stored[name] for name in (*SECRET_NAMES, *wanted) if name in stored}
+    return {name: stored[name] for name in (*SSAS_SECRETS_NAMES, *wanted) if name in stored}
 
 
 def provided_tls_chain(deployment: Deployment, inventory: Path, *, warn: bool = True):

@@ -24,6 +24,9 @@ class SecretSpec:
     entropy_bytes: int
     # False: data is encrypted with it, so a new value would make that data unreadable.
     rotatable: bool = True
+    # True: travels to the hosts in `ssas_secrets` (the templates and roles read it there);
+    # the OPTIONAL ones travel as their own variables (HOST_VARS) instead.
+    in_ssas_secrets: bool = True
 
 
 GENERATED = (
@@ -40,7 +43,8 @@ GENERATED = (
                "LOAD by the redis role; no access to keys)", 32),
     SecretSpec("redis_replication_password", "the replicator ACL user of every Redis instance "
                "and its replicas' masterauth", 32),
-    SecretSpec("replication_password", "the PostgreSQL replication role and its replicas", 32),
+    SecretSpec("replication_password", "the PostgreSQL replication role and its replicas", 32,
+               in_ssas_secrets=False),
     # The repositories are encrypted with these: existing backups need the value they were
     # written with, so they are never rotated in place.
     SecretSpec("backup_cipher_pass", "pgBackRest's repository encryption (repo1-cipher-pass) "
@@ -50,9 +54,10 @@ GENERATED = (
 )
 # Supplied by the user only (see the package docstring): never generated, never rotated here.
 OPTIONAL = (
-    SecretSpec("tls_key", "the load balancer's TLS private key (imported)", 0),
+    SecretSpec("tls_key", "the load balancer's TLS private key (imported)", 0,
+               in_ssas_secrets=False),
     SecretSpec("smtp_password", "the SMTP relay's password for the app's mail (set with "
-               "`secrets set-smtp-password`)", 0),
+               "`secrets set-smtp-password`)", 0, in_ssas_secrets=False),
 )
 # Optional secrets the hosts get when set, each as its own variable: the keys of
 # `ssas_secrets` are listed in every role's argument spec, these are read by one role only.
@@ -62,6 +67,9 @@ GENERATED_NAMES: tuple[str, ...] = tuple(spec.name for spec in GENERATED)
 OPTIONAL_NAMES: tuple[str, ...] = tuple(spec.name for spec in OPTIONAL)
 ALL_NAMES: tuple[str, ...] = GENERATED_NAMES + OPTIONAL_NAMES
 SPECS: dict[str, SecretSpec] = {spec.name: spec for spec in GENERATED + OPTIONAL}
+# The keys of `ssas_secrets`, the dict every role and template reads secrets from.
+SSAS_SECRETS_NAMES: tuple[str, ...] = tuple(
+    spec.name for spec in GENERATED + OPTIONAL if spec.in_ssas_secrets)
 
 
 def generate_value(name: str) -> str:
