@@ -179,8 +179,7 @@ def ansible_environment(workspace: Workspace, known_hosts: Path) -> dict[str, st
         "ANSIBLE_FILTER_PLUGINS": str(data_dir("filter_plugins")),
         "ANSIBLE_CALLBACK_PLUGINS": _path_list(str(package_dir / "ansible_plugins" / "callback"),
                                                os.environ.get("ANSIBLE_CALLBACK_PLUGINS", "")),
-        "ANSIBLE_CALLBACKS_ENABLED": enabled_callbacks(
-            os.environ.get("ANSIBLE_CALLBACKS_ENABLED", "")),
+        "ANSIBLE_CALLBACKS_ENABLED": enabled_callbacks(configured_callbacks()),
         "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.default",
         "ANSIBLE_LOG_PATH": str(workspace.log),
         # Module payloads (which can carry secrets) go inside the run dir, removed after the run.
@@ -223,6 +222,24 @@ def mitogen_strategy() -> dict[str, str]:
     return {"ANSIBLE_STRATEGY_PLUGINS": _path_list(str(plugins),
                                                    os.environ.get("ANSIBLE_STRATEGY_PLUGINS", "")),
             "ANSIBLE_STRATEGY": "mitogen_linear"}
+
+
+def configured_callbacks() -> str:
+    """The callbacks the user enabled, comma-separated: ANSIBLE_CALLBACKS_ENABLED, else
+    `callbacks_enabled` of the ansible.cfg ansible-playbook would read (ANSIBLE_CONFIG,
+    ./ansible.cfg, ~/.ansible.cfg, /etc/ansible/ansible.cfg). Setting the variable for the
+    run hides that file's value from Ansible, so it is carried over here (e.g.
+    ansible.posix.profile_tasks). "" when neither names any or Ansible cannot read its
+    configuration (ansible-playbook then reports that itself)."""
+    if "ANSIBLE_CALLBACKS_ENABLED" in os.environ:
+        return os.environ["ANSIBLE_CALLBACKS_ENABLED"]
+    try:
+        from ansible.config.manager import ConfigManager
+
+        names = ConfigManager().get_config_value("CALLBACKS_ENABLED") or []
+    except Exception:  # a broken config is ansible-playbook's to report
+        return ""
+    return ",".join(str(n) for n in names)
 
 
 def enabled_callbacks(configured: str) -> str:

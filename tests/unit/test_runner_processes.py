@@ -20,6 +20,7 @@ from ssas_deploy.runner.workspace import (
     RUN_VAULT_ID,
     RUN_VAULT_PASSWORD_ENV,
     ansible_environment,
+    configured_callbacks,
     create_workspace_for_inventory,
     enabled_callbacks,
     inventory_hosts,
@@ -219,3 +220,20 @@ def test_a_short_temp_dir_keeps_ssh_control_sockets_inside_the_run_dir(tmp_path,
         assert list(short_temp.iterdir()) == []
     finally:
         shutil.rmtree(short_temp)
+
+
+def test_callbacks_enabled_in_the_users_ansible_cfg_are_kept(tmp_path, monkeypatch):
+    pytest.importorskip("ansible.config.manager")
+    config = tmp_path / "ansible.cfg"
+    config.write_text("[defaults]\ncallbacks_enabled = ansible.posix.profile_tasks, timer\n")
+    monkeypatch.delenv("ANSIBLE_CALLBACKS_ENABLED", raising=False)
+    monkeypatch.setenv("ANSIBLE_CONFIG", str(config))
+    workspace = create_workspace_for_inventory(INVENTORY, {"db_password": "x"})
+    try:
+        env = ansible_environment(workspace, tmp_path / "known_hosts")
+    finally:
+        shutil.rmtree(workspace.root)
+    assert env["ANSIBLE_CALLBACKS_ENABLED"] == "ansible.posix.profile_tasks,timer,ssas_events"
+    # The variable, when set, is what Ansible itself would take over the file.
+    monkeypatch.setenv("ANSIBLE_CALLBACKS_ENABLED", "junit")
+    assert configured_callbacks() == "junit"
