@@ -15,22 +15,36 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 
+# Width of output that is not a terminal (a pipe, a file, a CI log): wide enough that no
+# table cell is cut short; a table is only as wide as its contents.
+UNCUT_WIDTH = 10_000
+
+
 def _width() -> int | None:
     # Tests pin the width so the asserted output does not depend on the terminal.
     value = os.environ.get("SSAS_DEPLOY_WIDTH")
     return int(value) if value else None
 
 
-def out() -> "Console":
+def _console(stderr: bool) -> "Console":
+    """A rich console as wide as the terminal, SSAS_DEPLOY_WIDTH or COLUMNS; piped output
+    gets UNCUT_WIDTH instead of rich's 80 columns, where tables cut long paths short."""
     from rich.console import Console
 
-    return Console(width=_width(), highlight=False, soft_wrap=True)
+    console = Console(stderr=stderr, width=_width(), highlight=False, soft_wrap=True)
+    if _width() is None and not console.is_terminal and not os.environ.get("COLUMNS"):
+        console.width = UNCUT_WIDTH
+    return console
+
+
+def out() -> "Console":
+    """The console for results (stdout)."""
+    return _console(stderr=False)
 
 
 def err() -> "Console":
-    from rich.console import Console
-
-    return Console(stderr=True, width=_width(), highlight=False, soft_wrap=True)
+    """The console for diagnostics (stderr)."""
+    return _console(stderr=True)
 
 
 def display_error(message: str) -> None:

@@ -1,7 +1,7 @@
 """The plan as a document (for --json) and as rich tables (for people)."""
 
 from rich.console import Console
-from rich.table import Table
+from rich.table import Column, Table
 from rich.text import Text
 
 from ssas_deploy.context.build import Deployment
@@ -153,8 +153,14 @@ def _print_explained(console: Console, deployment: Deployment, host: str) -> Non
             console.print(Text(f"    {derived.explain(name)}"))
 
 
+def _folding(*headers: str) -> list[Column]:
+    """Columns whose long words (paths, unit names) wrap onto the next line in a narrow
+    terminal instead of being cut short with an ellipsis."""
+    return [Column(header, overflow="fold") for header in headers]
+
+
 def _files_table(files: list[RenderedFile]) -> Table:
-    table = Table("host", "path", "owner", "mode", "on change", title="Files")
+    table = Table(*_folding("host", "path", "owner", "mode", "on change"), title="Files")
     for item in files:
         spec = item.spec
         change = f"{spec.action} {spec.service}" if spec.service else ""
@@ -166,7 +172,8 @@ def _files_table(files: list[RenderedFile]) -> Table:
 
 def print_drift(console: Console, drift: list[HostDrift]) -> None:
     """Per live host: files apply would change, and the services that would reload."""
-    table = Table("host", "file", "change", "then", title="Live hosts: what apply would change")
+    table = Table(*_folding("host", "file", "change", "then"),
+                  title="Live hosts: what apply would change")
     for host in drift:
         if host.error:
             table.add_row(host.host, "", "UNREACHABLE", host.error)

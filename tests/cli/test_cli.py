@@ -176,3 +176,27 @@ def test_migrate_without_yes_and_without_a_terminal_exits_2(tmp_path):
                     "--to-profile", "medium", "--inventory", str(target))
     assert result.exit_code == 2, result.output
     assert "pass --yes" in result.output
+
+
+def test_piped_plan_cuts_no_path(monkeypatch):
+    # CliRunner's stdout is not a terminal: rich would cut tables at 80 columns ("…").
+    monkeypatch.delenv("SSAS_DEPLOY_WIDTH", raising=False)
+    monkeypatch.delenv("COLUMNS", raising=False)
+    result = invoke("plan", "--profile", "large")
+    assert result.exit_code == 0, result.output
+    assert "…" not in result.output
+    for path in ("/etc/apt/apt.conf.d/52ssas-unattended-upgrades",
+                 "/etc/postgresql/15/main/postgresql.conf"):
+        assert path in result.output
+
+
+def test_a_narrow_terminal_folds_paths_rather_than_cutting_them(monkeypatch):
+    monkeypatch.setenv("SSAS_DEPLOY_WIDTH", "60")
+    result = invoke("plan", "--profile", "large")
+    assert result.exit_code == 0, result.output
+    files = result.output[result.output.index("Files"):]
+    assert "…" not in files
+    # The path column's fragments, line by line, put back together.
+    cells = "".join(line.split("│")[2].strip() for line in files.splitlines()
+                    if line.count("│") == 6)
+    assert "/etc/postgresql/15/main/postgresql.conf" in cells
