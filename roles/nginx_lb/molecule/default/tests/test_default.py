@@ -23,6 +23,7 @@ CHECKER = "/usr/local/sbin/ssas-nginx-check"
 CANDIDATES = "/var/lib/ssas-nginx/candidate"
 CONFIGS = ["/etc/nginx/nginx.conf", "/etc/nginx/conf.d/ssas.conf", "/etc/nginx/ssas_proxy_params"]
 DROPIN = "/etc/systemd/system/nginx.service.d/ssas-restart.conf"
+SANDBOXING = "/etc/systemd/system/nginx.service.d/ssas-sandboxing.conf"
 SECURITY_HEADERS = {
     "strict-transport-security": "max-age=63072000; includeSubDomains; preload",
     "x-content-type-options": "nosniff",
@@ -101,7 +102,7 @@ def test_nginx_listens_only_on_http_and_https(host):
         assert host.socket(spec).is_listening, spec
 
 
-@pytest.mark.parametrize("path", [*CONFIGS, DROPIN])
+@pytest.mark.parametrize("path", [*CONFIGS, DROPIN, SANDBOXING])
 def test_config_equals_cli_render(host, rendered, path):
     entry, content = rendered[path]
     config = host.file(path)
@@ -112,7 +113,7 @@ def test_config_equals_cli_render(host, rendered, path):
 
 
 def test_cli_renders_exactly_these_nginx_files(rendered):
-    assert sorted(rendered) == sorted([*CONFIGS, DROPIN])
+    assert sorted(rendered) == sorted([*CONFIGS, DROPIN, SANDBOXING])
 
 
 def test_debian_default_site_removed(host):
@@ -278,6 +279,16 @@ def test_restart_dropin_is_live(host):
     assert DROPIN in host.check_output("systemctl show -P DropInPaths nginx.service")
     assert host.check_output("systemctl show -P Restart nginx.service") == "on-failure"
     assert host.check_output("systemctl show -P NeedDaemonReload nginx.service") == "no"
+
+
+def test_sandboxing_dropin_is_live_and_scores_ok(host):
+    """systemd runs nginx with the sandboxing drop-in; its exposure is at most 2.5."""
+    assert SANDBOXING in host.check_output("systemctl show -P DropInPaths nginx.service")
+    assert host.check_output("systemctl show -P ProtectSystem nginx.service") == "strict"
+    report = host.check_output("systemd-analyze security --no-pager nginx.service")
+    score = float(report.rsplit("Overall exposure level for nginx.service:", 1)[1].split()[0])
+    assert score <= 2.5, report
+    assert curl(host, "-k https://127.0.0.1/health/").stdout == BACKEND_HEALTH
 
 
 # Last: it kills nginx.
