@@ -19,6 +19,8 @@ class ManagedFile:
     extra_vars: dict = field(default_factory=dict)
 
 
+SENTINEL_UNIT = "ssas-redis-sentinel"
+SENTINEL_SEED = "/etc/redis/ssas-sentinel.conf"
 RESTART_DROPIN = "systemd/ssas-restart.conf.j2"
 SANDBOXING_DROPIN = "systemd/ssas-sandboxing.conf.j2"
 
@@ -91,14 +93,19 @@ def files_for_host(hv: dict) -> list[ManagedFile]:
             ManagedFile("systemd/ssas-redis.service.j2", f"/etc/systemd/system/{unit}.service",
                         "root", "root", "0644", unit, "restart", extra_vars=extra),
         ]
-        if instance["replicaof"]:
+        if instance["replicaof"] or instance["sentinel"]:
             files.append(ManagedFile("redis/replica-auth.conf.j2", instance["auth_include"],
                                      "redis", "redis", "0640", unit, "restart", secret=True,
                                      extra_vars=extra))
     if hv.get("redis_sentinel_enabled"):
-        files.append(ManagedFile("redis/sentinel.conf.j2", "/etc/redis/ssas-sentinel.conf",
-                                 "redis", "redis", "0640", "ssas-redis-sentinel", "restart",
-                                 secret=True))
+        # The seed: the role copies it to redis_sentinel_conf, which Sentinel rewrites.
+        files += [
+            ManagedFile("redis/sentinel.conf.j2", SENTINEL_SEED, "redis", "redis", "0640",
+                        SENTINEL_UNIT, "restart", secret=True),
+            ManagedFile("systemd/ssas-redis-sentinel.service.j2",
+                        f"/etc/systemd/system/{SENTINEL_UNIT}.service", "root", "root", "0644",
+                        SENTINEL_UNIT, "restart"),
+        ]
     if roles & {"web", "celery_worker"}:
         files += _app_files(hv)
     files += _backup_files(hv)

@@ -15,6 +15,9 @@ from ssas_deploy.sizing.plan import DATABASE_ROLES, DeploymentSizing, HostSizing
 from ssas_deploy.sizing.redis import SENTINEL_PORT
 from ssas_deploy.topology import Host, Topology
 
+# Sentinel's state directory, where it keeps (and rewrites) its configuration.
+SENTINEL_DIR = "/var/lib/redis/ssas-sentinel"
+
 
 def private_address(topology: Topology, host: Host, peer: Host) -> str:
     """How `host` reaches `peer`: loopback when they are the same machine."""
@@ -116,6 +119,8 @@ def pgbouncer_vars(deployment: DeploymentSizing, sizing: HostSizing) -> dict:
 
 
 def redis_vars(deployment: DeploymentSizing, sizing: HostSizing) -> dict:
+    """The redis role's variables: this host's instances and, in a group of several hosts,
+    its Sentinel (state directory, and whether it must resolve host names)."""
     host = sizing.host
     topology = deployment.topology
     instances = []
@@ -144,11 +149,24 @@ def redis_vars(deployment: DeploymentSizing, sizing: HostSizing) -> dict:
             "master_name": f"ssas-{kind}",
             "group_addresses": [h.address for h in group],
         })
+    watched = [h for i in instances if i["sentinel"] for h in i["group_addresses"]]
     return {
         "redis_instances": instances,
         "redis_sentinel_port": SENTINEL_PORT,
         "redis_sentinel_enabled": any(i["sentinel"] for i in instances),
+        "redis_sentinel_dir": SENTINEL_DIR,
+        # Sentinel rewrites this file; the seed (/etc/redis/ssas-sentinel.conf) is the role's.
+        "redis_sentinel_conf": f"{SENTINEL_DIR}/sentinel.conf",
+        "redis_sentinel_hostnames": any(not _is_ip(a) for a in watched),
     }
+
+
+def _is_ip(address: str) -> bool:
+    try:
+        ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return True
 
 
 def gunicorn_vars(sizing: HostSizing, topology: Topology) -> dict:

@@ -43,6 +43,8 @@ GENERATED = (
                "LOAD by the redis role; no access to keys)", 32),
     SecretSpec("redis_replication_password", "the replicator ACL user of every Redis instance "
                "and its replicas' masterauth", 32),
+    SecretSpec("redis_sentinel_password", "the sentinel ACL user of every Redis instance a "
+               "Sentinel group watches, and the Sentinels' own admin user (peers, failover)", 32),
     SecretSpec("replication_password", "the PostgreSQL replication role and its replicas", 32,
                in_ssas_secrets=False),
     # The repositories are encrypted with these: existing backups need the value they were

@@ -17,6 +17,7 @@ REPO = Path(__file__).resolve().parents[2]
 SECRETS = {"django_secret_key": "k" * 64, "db_password": "d" * 43,
            "redis_cache_password": "c" * 43, "redis_broker_password": "b" * 43,
            "redis_admin_password": "a" * 43, "redis_replication_password": "r" * 43,
+           "redis_sentinel_password": "s" * 43,
            "backup_cipher_pass": "CIPHER-" + "x" * 57, "restic_password": "RESTIC-" + "y" * 57}
 
 
