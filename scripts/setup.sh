@@ -13,8 +13,9 @@ done_step() { printf 'timing: %-28s %4ss\n' "$1" "$(($(date +%s) - step_start))"
 
 # The daemons whose own checkers validate rendered configs, plus what the app tests start
 # (pgbackrest and restic: the backup units name their binaries; chromium and its driver:
-# the end-to-end browser test).
-packages=(nginx libnginx-mod-http-headers-more-filter postgresql postgresql-contrib redis-server ssl-cert nftables systemd openssl
+# the end-to-end browser test). redis-sentinel: Debian's Sentinel, which the very-large tier
+# runs; tests/rendering/test_sentinel_failover.py fails over real Sentinels with it.
+packages=(nginx libnginx-mod-http-headers-more-filter postgresql postgresql-contrib redis-server redis-sentinel ssl-cert nftables systemd openssl
           python3-venv util-linux pgbackrest restic chromium chromium-driver)
 
 step "system packages"
