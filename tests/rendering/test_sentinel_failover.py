@@ -134,8 +134,10 @@ def stop(group: Group) -> None:
             process.kill()
 
 
-def wait_for(what: str, check, timeout: float = 20.0, group: Group | None = None):
+def wait_for(what: str, check, timeout: float = 60.0, group: Group | None = None):
     """check()'s first true value within `timeout` seconds, or a failure with the logs."""
+    # A generous bound: Sentinel finds replicas by INFO every 10 s and peers by hello every
+    # 2 s, slower on a busy machine; the failover time itself is measured and printed.
     deadline = time.monotonic() + timeout
     last = None
     while time.monotonic() < deadline:
