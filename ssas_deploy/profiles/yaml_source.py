@@ -6,6 +6,7 @@ from typing import Any
 
 import yaml
 
+from ssas_deploy.bounded_read import read_regular_file
 from ssas_deploy.errors import InvalidInputError, Problem
 
 FieldPath = tuple[str | int, ...]
@@ -75,17 +76,7 @@ def load_yaml_mapping(path: Path) -> SourcedDocument:
 
 
 def _read_utf8(path: Path) -> str:
-    try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise InvalidInputError([Problem(path, None, "", (
-                f"file is {size:,} bytes; a profile or inventory is at most "
-                f"{MAX_FILE_BYTES:,} bytes"))])
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InvalidInputError(
-            [Problem(path, None, "", f"cannot read file: {exc.strerror}")]
-        ) from None
+    raw = read_regular_file(path, MAX_FILE_BYTES, "a profile or inventory")
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -111,9 +102,14 @@ def _convert(node, at: FieldPath, path: Path, lines, problems: list[Problem],
     if isinstance(node, yaml.MappingNode):
         result: dict[str, Any] = {}
         for key_node, value_node in node.value:
+            line = key_node.start_mark.line + 1
+            if not isinstance(key_node, yaml.ScalarNode):
+                dotted = ".".join(str(p) for p in at) or "(top level)"
+                problems.append(Problem(path, line, dotted, "a key must be a plain word, not "
+                                        "a list or mapping (`? [a, b]` or `? {a: 1}`)"))
+                continue
             key = key_node.value
             here = (*at, key)
-            line = key_node.start_mark.line + 1
             if key in result:
                 dotted = ".".join(str(p) for p in here)
                 problems.append(Problem(path, line, dotted, "duplicate key"))

@@ -1,11 +1,10 @@
 """Reading PEM files: their blocks, located by number and line, with errors that name both."""
 
-import os
 import re
-import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from ssas_deploy.bounded_read import read_regular_file
 from ssas_deploy.errors import InvalidInputError, Problem
 
 # A certificate chain or a key is a few KiB; anything far larger is not one.
@@ -37,21 +36,7 @@ def read_pem_text(path: Path) -> str:
     """The file's text with `\\n` line ends. InvalidInputError naming the file when it cannot
     be read, is larger than MAX_PEM_BYTES, or is not text (a DER file, anything binary)."""
     path = Path(path)
-    try:
-        # O_NONBLOCK: a FIFO opens at once (then refused below) instead of waiting for a writer.
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-        with os.fdopen(fd, "rb") as handle:
-            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-                raise _bad(path, "is not a regular file (a directory, device or pipe?)")
-            data = handle.read(MAX_PEM_BYTES + 1)
-    except FileNotFoundError:
-        raise _bad(path, "no such file") from None
-    except IsADirectoryError:
-        raise _bad(path, "is a directory, not a PEM file") from None
-    except OSError as exc:
-        raise _bad(path, f"cannot be read ({exc.strerror or exc})") from None
-    if len(data) > MAX_PEM_BYTES:
-        raise _bad(path, f"larger than {MAX_PEM_BYTES // 1024} KiB: not a PEM file")
+    data = read_regular_file(path, MAX_PEM_BYTES, "a PEM file")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -4,6 +4,7 @@ The time bounds are generous guards against an unbounded parse (a YAML alias bom
 over 60 s before the bound), not benchmarks.
 """
 
+import os
 import time
 
 from typer.testing import CliRunner
@@ -47,8 +48,29 @@ def test_a_file_over_the_size_bound_is_refused_before_parsing(tmp_path):
                     encoding="utf-8")
     result, seconds = validate(path)
     assert result.exit_code == 2, result.output
-    assert f"{path}: file is {path.stat().st_size:,} bytes" in result.output
+    assert f"{path}: file is larger than {MAX_FILE_BYTES:,} bytes" in result.output
     assert seconds < 5, seconds
+
+
+def test_a_device_or_a_pipe_is_refused_at_once(tmp_path):
+    """/dev/zero reports size 0 and never ends; a FIFO has no writer: neither is read."""
+    fifo = tmp_path / "profile.fifo"
+    os.mkfifo(fifo)
+    for path in ("/dev/zero", fifo):
+        result, seconds = validate(path)
+        assert result.exit_code == 2, result.output
+        assert f"{path}: is not a regular file" in result.output
+        assert seconds < 5, seconds
+
+
+def test_a_key_that_is_a_list_or_mapping_is_refused_without_a_traceback(tmp_path):
+    path = tmp_path / "complex-key.yaml"
+    path.write_text("? [a, b]\n: 1\nname: x\nhosts:\n  ? {a: 1}\n  : 1\n", encoding="utf-8")
+    result, _ = validate(path)
+    assert result.exit_code == 2, result.output
+    assert f"{path}:1: (top level): a key must be a plain word" in result.output
+    assert f"{path}:5: hosts: a key must be a plain word" in result.output
+    assert "Traceback" not in result.output
 
 
 def test_deep_nesting_is_refused_without_a_traceback(tmp_path):

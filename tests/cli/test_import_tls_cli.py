@@ -291,7 +291,7 @@ def test_missing_huge_and_special_files_are_refused_at_once(pki, inventory, file
     huge = files / "huge.pem"
     huge.write_bytes(b"A" * (1024 * 1024 + 1))
     result, text = import_tls(inventory, huge, key)
-    assert result.exit_code == 2 and "larger than 1024 KiB" in text
+    assert result.exit_code == 2 and "larger than 1,048,576 bytes" in text
     fifo = files / "fifo.pem"
     os.mkfifo(fifo)
     for special in (fifo, files, "/dev/zero"):
