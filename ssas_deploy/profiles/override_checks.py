@@ -46,6 +46,7 @@ def check_override_hosts(profile: Profile, problem: ProblemAt, errors: list[Prob
         scope = f"no host of hosts.{o.group.value}" if o.group else "no host of this profile"
         where = f" (derived on: {', '.join(sorted(g.value for g in groups))})" if groups else ""
         errors.append(problem(("overrides", o.key), f"{scope} derives {o.name}{where}"))
+    _check_connection_demand(sizing, problem, errors)
     primary = topology.first(Role.database)
     replicas = topology.with_role(Role.database_replica)
     if primary is None or not replicas:
@@ -63,3 +64,40 @@ def check_override_hosts(profile: Profile, problem: ProblemAt, errors: list[Prob
                 f"{theirs[name].value} on the replicas is below the primary's "
                 f"{ours[name].value} ({primary.name}): a hot standby needs at least the "
                 "primary's value (PostgreSQL 15 docs, 27.4.5)")))
+
+
+def _check_connection_demand(sizing, problem: ProblemAt, errors: list[Problem]) -> None:
+    """An overridden connection limit holds what connects: PostgreSQL's max_connections the
+    app's pools (or PgBouncer's server pool and reserve) plus the superuser's reserved
+    slots, PgBouncer's max_client_conn every app connection. Below that, connections are
+    refused under load."""
+    from ssas_deploy.sizing.postgresql import SUPERUSER_RESERVED
+
+    clients = sizing.db_clients()
+    app_total = sum(n for _, n in clients)
+    blamed: set[str] = set()
+    for host_sizing in sizing.hosts.values():
+        pg, pgb = host_sizing.postgresql, host_sizing.pgbouncer
+        pin = host_sizing.overrides.get("postgresql.max_connections")
+        if pg is not None and pin is not None and pin.key not in blamed:
+            if pgb is not None:
+                need = pgb.default_pool_size.value + pgb.reserve_pool_size.value
+                what = f"PgBouncer's pool {pgb.default_pool_size.value} + reserve " \
+                       f"{pgb.reserve_pool_size.value}"
+            else:
+                need, what = app_total, f"the app's {app_total} persistent connections"
+            need += SUPERUSER_RESERVED
+            if pg.value("max_connections") < need:
+                blamed.add(pin.key)
+                errors.append(problem(("overrides", pin.key), (
+                    f"{pg.value('max_connections')} is below the {need} connections that "
+                    f"reach {host_sizing.host.name} ({what} + {SUPERUSER_RESERVED} reserved "
+                    f"for superusers); at least {need}")))
+        pin = host_sizing.overrides.get("pgbouncer.max_client_conn")
+        if pgb is not None and pin is not None and pin.key not in blamed \
+                and pgb.max_client_conn.value < app_total:
+            blamed.add(pin.key)
+            errors.append(problem(("overrides", pin.key), (
+                f"{pgb.max_client_conn.value} is below the {app_total} connections the app "
+                f"opens ({', '.join(f'{n} {who}' for who, n in clients)}); at least "
+                f"{app_total}")))

@@ -10,25 +10,30 @@ from ssas_deploy.sizing.nginx import MAX_WORKER_CONNECTIONS
 from ssas_deploy.sizing.override_kinds import (
     NGINX_RATE,
     NGINX_TIME,
-    PG_SIZE,
     REDIS_SAVE,
     REDIS_SIZE,
     Kind,
     choice,
     integer,
     number,
+    pg_size,
 )
 
-# PostgreSQL 15's ranges (guc.c; MAX_BACKENDS 0x3FFFF).
+# PostgreSQL 15's ranges (guc.c; MAX_BACKENDS 0x3FFFF; MAX_KILOBYTES INT_MAX kB; 8 kB
+# blocks): outside them the server refuses to start. max_connections must also exceed
+# superuser_reserved_connections (3).
 MAX_BACKENDS = 0x3FFFF
+MAX_KILOBYTES = 2**31 - 1
+_BLOCK_KB = 8
 _POSTGRESQL: dict[str, Kind] = {
-    "max_connections": integer(1, MAX_BACKENDS),
-    "shared_buffers": PG_SIZE,
-    "effective_cache_size": PG_SIZE,
-    "maintenance_work_mem": PG_SIZE,
-    "wal_buffers": PG_SIZE,
-    "min_wal_size": PG_SIZE,
-    "max_wal_size": PG_SIZE,
+    "max_connections": integer(4, MAX_BACKENDS),
+    "shared_buffers": pg_size(16 * _BLOCK_KB, (2**31 - 1) // 2 * _BLOCK_KB),
+    "effective_cache_size": pg_size(_BLOCK_KB, (2**31 - 1) * _BLOCK_KB),
+    "maintenance_work_mem": pg_size(1024, MAX_KILOBYTES),
+    "wal_buffers": pg_size(4 * _BLOCK_KB, (2**31 - 1) // _BLOCK_KB // 1024 * _BLOCK_KB),
+    # At least two 16 MB WAL segments.
+    "min_wal_size": pg_size(32 * 1024, MAX_KILOBYTES),
+    "max_wal_size": pg_size(32 * 1024, MAX_KILOBYTES),
     "checkpoint_completion_target": number(0, 1),
     "default_statistics_target": integer(1, 10000),
     "random_page_cost": number(0),
@@ -37,12 +42,12 @@ _POSTGRESQL: dict[str, Kind] = {
     "max_parallel_workers_per_gather": integer(0, 1024),
     "max_parallel_workers": integer(0, 1024),
     "max_parallel_maintenance_workers": integer(0, 1024),
-    "work_mem": PG_SIZE,
+    "work_mem": pg_size(64, MAX_KILOBYTES),
     "huge_pages": choice("try", "on", "off", true="on", false="off"),
     "jit": choice("on", "off", true="on", false="off"),
     "wal_compression": choice("lz4", "pglz", "zstd", "on", "off", true="on", false="off"),
     "autovacuum_max_workers": integer(1, MAX_BACKENDS),
-    "autovacuum_work_mem": PG_SIZE,
+    "autovacuum_work_mem": pg_size(1024, MAX_KILOBYTES),
 }
 _PGBOUNCER = {
     "default_pool_size": integer(1),

@@ -88,6 +88,32 @@ def choice(*options: str, true: str | None = None, false: str | None = None) -> 
 # Values"): B, kB, MB, GB, TB.
 PG_SIZE = pattern(r"[1-9][0-9]*(kB|MB|GB|TB)", "a PostgreSQL size: a whole number and kB, MB, "
                   "GB or TB, no space (e.g. 16MB, 512kB, 2GB)")
+_PG_UNIT_KB = {"kB": 1, "MB": 1024, "GB": 1024 ** 2, "TB": 1024 ** 3}
+
+
+def pg_size(low_kb: int, high_kb: int) -> Kind:
+    """A PostgreSQL size (see PG_SIZE) within the setting's own range, low_kb..high_kb in kB
+    (PostgreSQL 15's guc.c ranges: the server refuses to start outside them)."""
+    compiled = re.compile(r"([1-9][0-9]*)(kB|MB|GB|TB)")
+
+    def shown(kb: int) -> str:
+        for unit in ("TB", "GB", "MB"):
+            if kb % _PG_UNIT_KB[unit] == 0:
+                return f"{kb // _PG_UNIT_KB[unit]}{unit}"
+        return f"{kb}kB"
+
+    def normalise(value: Any) -> str | None:
+        match = compiled.fullmatch(value) if isinstance(value, str) else None
+        if not match:
+            return None
+        kb = int(match[1]) * _PG_UNIT_KB[match[2]]
+        return value if low_kb <= kb <= high_kb else None
+
+    form = (f"a PostgreSQL size from {shown(low_kb)} to {shown(high_kb)}: a whole number and "
+            "kB, MB, GB or TB, no space (e.g. 16MB, 512kB, 2GB)")
+    return Kind(form, PG_SIZE.schema, normalise)
+
+
 # redis.conf memory units are case-insensitive; kept lower case as sizing writes them.
 REDIS_SIZE = pattern(r"[1-9][0-9]*[kKmMgG][bB]", "a Redis memory size: a whole number and kb, "
                      "mb or gb, no space (e.g. 512mb, 2gb)", lower=True)

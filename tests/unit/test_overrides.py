@@ -117,8 +117,9 @@ def test_yaml_booleans_stand_for_on_and_off(write_profile):
 @pytest.mark.parametrize("line, message", [
     ("postgresql.work_mme: 16MB", "no derived value is named 'postgresql.work_mme' "
                                   "(did you mean 'postgresql.work_mem'?)"),
-    ("postgresql.work_mem: 16 megs", "'16 megs' is not a PostgreSQL size: a whole number and "
-                                     "kB, MB, GB or TB, no space (e.g. 16MB, 512kB, 2GB)"),
+    ("postgresql.work_mem: 16 megs", "'16 megs' is not a PostgreSQL size from 64kB to "
+                                     "2147483647kB: a whole number and kB, MB, GB or TB, no "
+                                     "space (e.g. 16MB, 512kB, 2GB)"),
     ("postgresql.work_mem: 16", "16 is not a PostgreSQL size"),
     ("gunicorn.workers: 2.5", "2.5 is not a whole number >= 1"),
     ("gunicorn.workers: true", "True is not a whole number >= 1"),
@@ -175,3 +176,36 @@ def test_the_schema_knows_every_name_and_kind():
     for refused in ({"postgresql.work_mme": "16MB"}, {"postgresql.work_mem": "16 megs"},
                     {"webb/gunicorn.workers": 2}, {"gunicorn.workers": 2.5}):
         assert not validator.is_valid(refused), refused
+
+
+@pytest.mark.parametrize(("setting", "value", "accepted"), [
+    ("maintenance_work_mem", "63kB", False), ("maintenance_work_mem", "1MB", True),
+    ("work_mem", "99999999TB", False), ("work_mem", "64kB", True),
+    ("effective_cache_size", "1kB", False), ("shared_buffers", "64kB", False),
+    ("min_wal_size", "16MB", False), ("max_connections", 3, False),
+])
+def test_postgresql_values_outside_the_servers_own_ranges_are_refused(write_profile, setting,
+                                                                       value, accepted):
+    """PostgreSQL 15 refuses to start with these (checked against its guc.c ranges)."""
+    path = write_profile(f"extends: small\nname: t\noverrides:\n  postgresql.{setting}: {value}\n")
+    if accepted:
+        load_profile_with_warnings(str(path))
+    else:
+        problems = problems_of(path)
+        assert len(problems) == 1 and f"{path}:4" in problems[0], problems
+
+
+@pytest.mark.parametrize(("override", "needed"), [
+    ("postgresql.max_connections: 10", "at least 44"),
+    ("pgbouncer.max_client_conn: 10", "at least 373"),
+])
+def test_a_connection_limit_below_what_connects_is_refused(write_profile, override, needed):
+    path = write_profile(f"extends: very-large\nname: t\noverrides:\n  {override}\n")
+    problems = problems_of(path)
+    assert len(problems) == 1 and needed in problems[0] and f"{path}:4" in problems[0], problems
+
+
+def test_a_connection_limit_at_what_connects_is_accepted(write_profile):
+    path = write_profile("extends: very-large\nname: t\noverrides:\n"
+                         "  postgresql.max_connections: 44\n  pgbouncer.max_client_conn: 373\n")
+    load_profile_with_warnings(str(path))
