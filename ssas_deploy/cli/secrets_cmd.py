@@ -147,7 +147,7 @@ def _site_for(profile: str | None, inventory: Path):
     return load_profile_with_warnings(profile)[0].site
 
 
-@app.command("import-tls-key", hidden=True, deprecated=True)
+@app.command("import-tls-key", hidden=True)
 def import_tls_key(key_file: Annotated[Path, typer.Argument(help="PEM private key file.")],
                    inventory: RequiredInventoryOption,
                    vault_password_file: VaultPasswordFileOption = None) -> None:

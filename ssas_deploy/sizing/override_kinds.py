@@ -32,6 +32,11 @@ class Kind:
 
 
 def _shown(value: Any) -> str:
+    """The value as the profile's YAML wrote it (true, null), not as Python prints it."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
     return f"'{value}'" if isinstance(value, str) else repr(value)
 
 

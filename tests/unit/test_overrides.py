@@ -122,7 +122,7 @@ def test_yaml_booleans_stand_for_on_and_off(write_profile):
                                      "space (e.g. 16MB, 512kB, 2GB)"),
     ("postgresql.work_mem: 16", "16 is not a PostgreSQL size"),
     ("gunicorn.workers: 2.5", "2.5 is not a whole number >= 1"),
-    ("gunicorn.workers: true", "True is not a whole number >= 1"),
+    ("gunicorn.workers: true", "true is not a whole number >= 1"),
     ("webb/gunicorn.workers: 2", "'webb' is not a host group (did you mean 'web'?)"),
     ("redis_broker/redis_broker.maxmemory: 1gb",
      "hosts.redis_broker runs on the host(s) of redis_cache: use redis_cache/ for them"),
