@@ -47,6 +47,7 @@ def check_override_hosts(profile: Profile, problem: ProblemAt, errors: list[Prob
         where = f" (derived on: {', '.join(sorted(g.value for g in groups))})" if groups else ""
         errors.append(problem(("overrides", o.key), f"{scope} derives {o.name}{where}"))
     _check_connection_demand(sizing, problem, errors)
+    _check_memory_budget(sizing, problem, errors)
     primary = topology.first(Role.database)
     replicas = topology.with_role(Role.database_replica)
     if primary is None or not replicas:
@@ -101,3 +102,58 @@ def _check_connection_demand(sizing, problem: ProblemAt, errors: list[Problem]) 
                 f"{pgb.max_client_conn.value} is below the {app_total} connections the app "
                 f"opens ({', '.join(f'{n} {who}' for who, n in clients)}); at least "
                 f"{app_total}")))
+
+
+_UNIT_KB = {"k": 1, "m": 1024, "g": 1024 ** 2, "t": 1024 ** 3}
+
+
+def _size_kb(text: str) -> int:
+    """kB of a PostgreSQL size (16MB) or a Redis one (512mb): both count 1024 per unit."""
+    digits = text.rstrip("bBkKmMgGtT")
+    return int(digits) * _UNIT_KB[text[len(digits)].lower()]
+
+
+def _check_memory_budget(sizing, problem: ProblemAt, errors: list[Problem]) -> None:
+    """An overridden memory size or process count fits in the RAM share sizing gives that
+    service on the host (the same shares the hardware check uses): shared_buffers within
+    PostgreSQL's R, maxmemory within Redis's share, gunicorn workers and Celery children at
+    their resident sizes within theirs."""
+    from ssas_deploy.profiles.models import Role
+    from ssas_deploy.sizing.celery import CHILD_RSS_KB
+    from ssas_deploy.sizing.derived import gib
+    from ssas_deploy.sizing.gunicorn import WORKER_RSS_KB
+
+    blamed: set[str] = set()
+
+    def over(pin, needs_kb: int, share, what: str, host) -> None:
+        if pin is None or pin.key in blamed or needs_kb <= share.ram_kb.value:
+            return
+        blamed.add(pin.key)
+        errors.append(problem(("overrides", pin.key), (
+            f"{what} needs {gib(needs_kb)}, more than the {gib(share.ram_kb.value)} this "
+            f"service may use on {host.name} = {share.ram_kb.formula}")))
+
+    for hs in sizing.hosts.values():
+        host, pins = hs.host, hs.overrides
+        database = next((r for r in (Role.database, Role.database_replica,
+                                     Role.database_shard) if host.has(r)), None)
+        if hs.postgresql is not None and database is not None:
+            value = hs.postgresql.value("shared_buffers")
+            over(pins.get("postgresql.shared_buffers"), _size_kb(value), hs.shares[database],
+                 f"shared_buffers {value}", host)
+        for kind, role in (("cache", Role.redis_cache), ("broker", Role.redis_broker)):
+            redis = (hs.redis or {}).get(kind)
+            if redis is not None:
+                over(pins.get(f"redis_{kind}.maxmemory"), _size_kb(redis.maxmemory.value),
+                     hs.shares[role], f"maxmemory {redis.maxmemory.value}", host)
+        if hs.gunicorn is not None:
+            workers = hs.gunicorn.workers.value
+            over(pins.get("gunicorn.workers"), workers * WORKER_RSS_KB, hs.shares[Role.web],
+                 f"{workers} gunicorn workers x {gib(WORKER_RSS_KB)}", host)
+        groups = hs.celery_groups or []
+        children = sum(g.concurrency.value for g in groups)
+        pin = next((pins.get(f"celery.{g.name}.concurrency") for g in groups
+                    if f"celery.{g.name}.concurrency" in pins), None)
+        if groups:
+            over(pin, children * CHILD_RSS_KB, hs.shares[Role.celery_worker],
+                 f"{children} Celery children x {gib(CHILD_RSS_KB)}", host)

@@ -209,3 +209,24 @@ def test_a_connection_limit_at_what_connects_is_accepted(write_profile):
     path = write_profile("extends: very-large\nname: t\noverrides:\n"
                          "  postgresql.max_connections: 44\n  pgbouncer.max_client_conn: 373\n")
     load_profile_with_warnings(str(path))
+
+
+@pytest.mark.parametrize(("override", "needs"), [
+    ("postgresql.shared_buffers: 500GB", "shared_buffers 500GB needs 500 GiB"),
+    ("redis_cache.maxmemory: 900gb", "maxmemory 900gb needs 900 GiB"),
+    ("gunicorn.workers: 200", "200 gunicorn workers x 300 MiB needs 58.6 GiB"),
+    ("celery.ml-heavy.concurrency: 300", "Celery children x 400 MiB"),
+])
+def test_an_override_that_does_not_fit_in_the_hosts_ram_is_refused(write_profile, override,
+                                                                   needs):
+    path = write_profile(f"extends: very-large\nname: t\noverrides:\n  {override}\n")
+    problems = problems_of(path)
+    assert len(problems) == 1 and needs in problems[0] and f"{path}:4" in problems[0], problems
+    assert "more than the" in problems[0] and "this service may use on" in problems[0]
+
+
+def test_overrides_within_the_hosts_ram_are_accepted(write_profile):
+    path = write_profile("extends: very-large\nname: t\noverrides:\n"
+                         "  postgresql.shared_buffers: 8GB\n  redis_cache.maxmemory: 4gb\n"
+                         "  gunicorn.workers: 8\n  celery.ml-heavy.concurrency: 2\n")
+    load_profile_with_warnings(str(path))
