@@ -29,6 +29,14 @@ def cross_check(profile: Profile, doc: SourcedDocument) -> tuple[list[Problem], 
     return errors, warnings
 
 
+# Overrides that change how many connections reach a database host.
+CONNECTION_OVERRIDES = frozenset({
+    "postgresql.max_connections", "gunicorn.workers", "gunicorn.threads",
+    "pgbouncer.default_pool_size", "pgbouncer.reserve_pool_size",
+    *(f"celery.{group}.concurrency" for group in ("all", "ml-heavy", "ml-fast", "reports")),
+})
+
+
 def _check_ram_floors(profile: Profile, problem, errors: list[Problem]) -> None:
     """Each host group's RAM against its services' floors (sizing/minimums.py), the
     database's connections included, naming the least RAM that works."""
@@ -64,6 +72,13 @@ def _check_ram_floors(profile: Profile, problem, errors: list[Problem]) -> None:
             hint += " (or database.pooler: pgbouncer, which caps the server connections)"
         reasons = "; ".join(f"{role.value} would get {gib(share)}, needs {gib(floor.kb)} "
                             f"({floor.why})" for role, share, floor in short)
+        # The connections may come from overrides elsewhere in the profile: name them, so the
+        # message does not point only at a built-in file the user never edits.
+        pins = sizing.hosts[host.name].overrides
+        raised = sorted(f"{o.key} ({o.where})" for name, o in pins.items()
+                        if name in CONNECTION_OVERRIDES)
+        if conns and raised:
+            hint += f"; or lower the overrides that raise its connections: {', '.join(raised)}"
         errors.append(problem(("hosts", host.group.value, "ram_gib"),
                               f"{host.hardware.ram_gib:g} GiB is too little: {reasons}; "
                               f"{hint}"))

@@ -230,3 +230,14 @@ def test_overrides_within_the_hosts_ram_are_accepted(write_profile):
                          "  postgresql.shared_buffers: 8GB\n  redis_cache.maxmemory: 4gb\n"
                          "  gunicorn.workers: 8\n  celery.ml-heavy.concurrency: 2\n")
     load_profile_with_warnings(str(path))
+
+
+def test_a_ram_shortfall_caused_by_overrides_names_them(write_profile):
+    """The RAM check's line is the built-in profile's host group; the message also names
+    the user's overrides that raised the connections."""
+    path = write_profile("extends: small\nname: t\noverrides:\n  gunicorn.threads: 300\n")
+    problems = problems_of(path)
+    assert len(problems) == 1, problems
+    assert "hosts.web.ram_gib" in problems[0]
+    assert f"lower the overrides that raise its connections: gunicorn.threads ({path.name}:4)" \
+        in problems[0]
