@@ -13,12 +13,10 @@ import pytest
 import yaml
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
-from ssas_deploy.context.build import build
-from ssas_deploy.profiles.loader import load_profile
 from ssas_deploy.rendering import MASK, SECRET_NAMES
 from ssas_deploy.runner.workspace import ansible_inventory
 
-from .test_validators import TIERS, largest_accepted, private_addresses, smallest_accepted
+from .test_validators import TIERS, tier_deployment
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -52,12 +50,7 @@ def _host_groups(document: dict) -> dict[str, set[str]]:
 
 @pytest.fixture(scope="module", params=TIERS)
 def inventory(request, tmp_path_factory):
-    base, _, corner = request.param.partition("@")
-    corners = {"min": smallest_accepted, "max": largest_accepted}
-    source = (str(corners[corner](base, tmp_path_factory.mktemp("profiles"))) if corner
-              else base)
-    profile = load_profile(source)
-    deployment = build(profile, private_addresses(profile))
+    deployment = tier_deployment(request.param, tmp_path_factory)
     # What apply adds for every host: the secrets (as extra vars) and the app's wheelhouse.
     extra = {"ssas_secrets": dict.fromkeys(SECRET_NAMES, MASK),
              "ssas_app_wheelhouse_dir": "/var/cache/ssas-deploy/wheelhouse"}

@@ -80,14 +80,20 @@ def largest_accepted(base: str, directory: Path) -> Path:
     return path
 
 
-@pytest.fixture(scope="module", params=TIERS)
-def tier(request, tmp_path_factory):
-    base, _, corner = request.param.partition("@")
+def tier_deployment(name: str, tmp_path_factory):
+    """The deployment of a TIERS entry: a built-in tier, or one at its least ("@min") or
+    most ("@max") accepted hardware, on private addresses."""
+    base, _, corner = name.partition("@")
     corners = {"min": smallest_accepted, "max": largest_accepted}
     source = (str(corners[corner](base, tmp_path_factory.mktemp("profiles"))) if corner
               else base)
     profile = load_profile(source)
-    deployment = build(profile, private_addresses(profile))
+    return build(profile, private_addresses(profile))
+
+
+@pytest.fixture(scope="module", params=TIERS)
+def tier(request, tmp_path_factory):
+    deployment = tier_deployment(request.param, tmp_path_factory)
     files = render_deployment(deployment)
     out = tmp_path_factory.mktemp(request.param)
     write_tree(files, out)
