@@ -146,7 +146,20 @@ def report_run(result: "RunResult", *, check: bool = False) -> int:
         return EXIT_FAILED
     verb = "would change" if check else "changed"
     out().print(f"{result.changed} task(s) {verb}.")
+    print_changed_tasks(result.state.changed_tasks)
     return EXIT_OK
+
+
+CHANGED_TASKS_SHOWN = 20
+
+
+def print_changed_tasks(changed: list[tuple[str, str]]) -> None:
+    """List `changed` ((host, task name) pairs, in run order) below the count, at most
+    CHANGED_TASKS_SHOWN of them, so an operator sees what a run touched without the log."""
+    for host, task in changed[:CHANGED_TASKS_SHOWN]:
+        out().print(f"  {host}: {task}", markup=False, highlight=False)
+    if len(changed) > CHANGED_TASKS_SHOWN:
+        out().print(f"  ... and {len(changed) - CHANGED_TASKS_SHOWN} more (see the log)")
 
 
 def report_interrupted(signum: int, result: "RunResult | None") -> None:

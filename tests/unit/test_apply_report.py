@@ -25,7 +25,17 @@ def test_report_of_a_proven_run_counts_changes(capsys):
     result = RunResult(0, state_of(*complete_run("web-1", "db-1")), LOG,
                        expected_hosts=("web-1", "db-1"))
     assert report_run(result) == EXIT_OK
-    assert "2 task(s) changed." in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "2 task(s) changed.\n  web-1: Install packages\n  db-1: Install packages\n" in printed
+
+
+def test_report_lists_at_most_twenty_changed_tasks(capsys):
+    hosts = [f"web-{n}" for n in range(1, 23)]
+    result = RunResult(0, state_of(*complete_run(*hosts)), LOG, expected_hosts=tuple(hosts))
+    assert report_run(result) == EXIT_OK
+    printed = capsys.readouterr().out
+    assert "  web-20: Install packages" in printed and "web-21:" not in printed
+    assert "... and 2 more (see the log)" in printed
 
 
 def test_report_of_an_interrupted_run_names_hosts_mid_change(capsys):
