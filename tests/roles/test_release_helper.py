@@ -116,3 +116,25 @@ def test_old_releases_are_pruned_but_never_current_or_previous(helper):
 def test_stale_reports_nothing_for_units_that_do_not_run(helper):
     run, _, _ = helper
     assert run("stale", "no-such-unit-ssas.service").strip() == ""
+
+
+def test_start_times_are_read_from_systemd_to_the_microsecond(tmp_path):
+    """A unit started 0.4 s after its settings were written is not older than them (the
+    kernel's whole-second boot time made such a unit look stale: a needless restart)."""
+    import importlib.util
+
+    environment = jinja2.Environment(undefined=jinja2.StrictUndefined)
+    environment.filters["to_json"] = json.dumps
+    script = tmp_path / "ssas_release.py"
+    script.write_text(environment.from_string(TEMPLATE.read_text()).render(
+        ssas_app_dir="/opt", ssas_app_releases_dir="/opt/releases", ssas_config_dir="/etc",
+        ssas_app_keep_releases=2, ssas_app_release_config_files=[]))
+    spec = importlib.util.spec_from_file_location("ssas_release", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+
+    started = module.systemd_timestamp("Tue 2026-12-01 10:59:27.523456 UTC")
+    assert started == pytest.approx(1796122767.523456)
+    assert module.systemd_timestamp("Di 2026-12-01 10:59:27.523456 UTC") == started
+    assert module.systemd_timestamp("") is None
+    assert module.systemd_timestamp("n/a") is None
