@@ -73,6 +73,7 @@ def files_for_host(hv: dict) -> list[ManagedFile]:
                         "postgres", "0640", unit, "reload"),
             *distribution_dropins(unit),
         ]
+    files += _patroni_files(hv)
     if "pgbouncer_port" in hv:
         files += [
             ManagedFile("pgbouncer/pgbouncer.ini.j2", "/etc/pgbouncer/pgbouncer.ini", "postgres",
@@ -119,6 +120,20 @@ def files_for_host(hv: dict) -> list[ManagedFile]:
                         "root", "0644", "nginx", "reload"),
             *distribution_dropins("nginx"),
         ]
+    return files
+
+
+def _patroni_files(hv: dict) -> list[ManagedFile]:
+    """Patroni's configuration on each member of the PostgreSQL HA cluster and etcd's on the
+    DCS members (context.patroni). Patroni reloads its file on SIGHUP (Debian's unit)."""
+    files: list[ManagedFile] = []
+    if "patroni_scope" in hv:
+        files.append(ManagedFile("patroni/config.yml.j2", "/etc/patroni/config.yml",
+                                 "postgres", "postgres", "0600", "patroni", "reload",
+                                 secret=True))
+    if "etcd_name" in hv:
+        files.append(ManagedFile("patroni/etcd.j2", "/etc/default/etcd", "root", "root",
+                                 "0644", "etcd", "restart"))
     return files
 
 

@@ -8,6 +8,7 @@ import ipaddress
 
 from ssas_deploy.context import paths
 from ssas_deploy.context.backup import archive_settings
+from ssas_deploy.context.patroni import patroni_members
 from ssas_deploy.context.routes import ML_LOCATION
 from ssas_deploy.profiles.models import Role
 from ssas_deploy.sizing.celery import QUEUES, visibility_timeout
@@ -51,12 +52,15 @@ def database_vars(deployment: DeploymentSizing, sizing: HostSizing) -> dict:
                         "user": profile.database.user, "address": hba_address(client.address),
                         "method": "scram-sha-256"})
     replicas = topology.with_role(Role.database_replica)
-    if role is Role.database:
-        for replica in replicas:
-            hba.append({"type": "hostssl", "database": "replication", "user": "replicator",
-                        "address": hba_address(replica.address), "method": "scram-sha-256"})
+    members = patroni_members(topology) if replicas else []
+    # Under Patroni any member may lead: each takes base backups and streaming from the
+    # others, and pg_rewind (which reads the new leader's catalog in the postgres database).
+    for peer in (m for m in members if m.name != host.name):
+        for database, user in (("replication", "replicator"), ("postgres", "rewind")):
+            hba.append({"type": "hostssl", "database": database, "user": user,
+                        "address": hba_address(peer.address), "method": "scram-sha-256"})
     listen = ["localhost"]
-    if (remote_clients and not pooled) or (role is Role.database and replicas):
+    if (remote_clients and not pooled) or members:
         listen.append(host.address)
     return {
         "postgresql_version": paths.POSTGRES_VERSION,

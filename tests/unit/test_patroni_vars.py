@@ -1,0 +1,68 @@
+"""Patroni's and etcd's variables for the very-large tier's PostgreSQL cluster."""
+
+import pytest
+
+from ssas_deploy.context.build import build
+from ssas_deploy.context.patroni import etcd_members, patroni_members, patroni_vars
+from ssas_deploy.profiles.loader import load_profile
+from ssas_deploy.profiles.models import Role
+
+
+def deployment_of(name: str, **hosts):
+    profile = load_profile(name)
+    if hosts:
+        specs = profile.hosts.model_copy(update={
+            role: getattr(profile.hosts, role).model_copy(update=changes)
+            for role, changes in hosts.items()})
+        profile = profile.model_copy(update={"hosts": specs})
+    return build(profile)
+
+
+def test_the_primary_and_its_replicas_form_the_cluster_and_etcd_runs_on_them():
+    deployment = deployment_of("very-large")
+    members = [h.name for h in patroni_members(deployment.topology)]
+    assert members == ["db-1", "db-replica-1", "db-replica-2"]
+    assert [h.name for h in etcd_members(deployment.topology)] == members
+    peers = {h.name: patroni_vars(deployment.sizing, h)
+             for h in patroni_members(deployment.topology)}
+    initial = peers["db-1"]["etcd_initial_cluster"]
+    assert initial.count("=http://") == 3
+    # One cluster, one DCS: every member is told the same.
+    for key in ("patroni_scope", "patroni_etcd_hosts", "patroni_cluster_parameters",
+                "patroni_dcs", "etcd_initial_cluster"):
+        assert len({repr(v[key]) for v in peers.values()}) == 1, key
+
+
+def test_shared_settings_are_the_primarys_and_the_rpo_follows_the_profile():
+    deployment = deployment_of("very-large")
+    primary = deployment.sizing.hosts["db-1"].postgresql.settings
+    replica = deployment.topology.by_name("db-replica-2")
+    shared = patroni_vars(deployment.sizing, replica)["patroni_cluster_parameters"]
+    assert shared["max_connections"] == primary["max_connections"].value
+    assert shared["max_worker_processes"] == primary["max_worker_processes"].value
+    assert shared["max_wal_senders"] == shared["max_replication_slots"] == 5
+    assert shared["wal_log_hints"] == "on"
+    assert patroni_vars(deployment.sizing, replica)["patroni_dcs"]["synchronous_mode"] is True
+
+
+def test_hosts_outside_the_cluster_and_clusters_without_quorum_are_refused():
+    deployment = deployment_of("very-large")
+    shard = deployment.topology.first(Role.database_shard)
+    with pytest.raises(ValueError, match="db-shard-1 is not a member"):
+        patroni_vars(deployment.sizing, shard)
+    two = deployment_of("very-large", database_replica={"count": 1})
+    with pytest.raises(ValueError, match="needs 3 members for etcd's quorum, the profile has 2"):
+        patroni_vars(two.sizing, two.topology.first(Role.database))
+
+
+def test_every_member_accepts_replication_and_rewind_from_the_others_over_tls():
+    deployment = deployment_of("very-large")
+    for host in patroni_members(deployment.topology):
+        hba = deployment.host_vars[host.name]["postgresql_hba"]
+        peers = {h.address for h in patroni_members(deployment.topology) if h is not host}
+        for database, user in (("replication", "replicator"), ("postgres", "rewind")):
+            sources = {r["address"] for r in hba
+                       if (r["database"], r["user"]) == (database, user)}
+            assert len(sources) == len(peers) == 2, (host.name, database)
+            assert all(r["type"] == "hostssl" for r in hba if r["user"] in ("replicator",
+                                                                            "rewind"))
