@@ -15,7 +15,9 @@ done_step() { printf 'timing: %-28s %4ss\n' "$1" "$(($(date +%s) - step_start))"
 # (pgbackrest and restic: the backup units name their binaries; chromium and its driver:
 # the end-to-end browser test). redis-sentinel: Debian's Sentinel, which the very-large tier
 # runs; tests/rendering/test_sentinel_failover.py fails over real Sentinels with it.
-packages=(nginx libnginx-mod-http-headers-more-filter postgresql postgresql-contrib redis-server redis-sentinel ssl-cert nftables systemd openssl
+# patroni and etcd-server: the very-large tier's PostgreSQL HA, failed over for real by
+# tests/rendering/test_patroni_failover.py.
+packages=(nginx libnginx-mod-http-headers-more-filter postgresql postgresql-contrib redis-server redis-sentinel patroni etcd-server ssl-cert nftables systemd openssl
           python3-venv util-linux pgbackrest restic chromium chromium-driver)
 
 step "system packages"
