@@ -19,6 +19,7 @@ def cross_check(profile: Profile, doc: SourcedDocument) -> tuple[list[Problem], 
     _check_colocation(profile, problem, errors)
     _check_required_roles(profile, problem, errors)
     _check_single_server_features(profile, problem, errors)
+    _check_high_availability(profile, problem, errors)
     _check_backup(profile, problem, warnings)
     _check_mail(profile, problem, errors, warnings)
     check_override_values(profile, problem, errors)
@@ -165,6 +166,20 @@ def _check_required_roles(profile: Profile, problem, errors: list[Problem]) -> N
             errors.append(problem(("hosts", role.value), "needs database engine postgresql"))
     if profile.database.pooler == "pgbouncer" and not postgres:
         errors.append(problem(("database", "pooler"), "pgbouncer needs engine postgresql"))
+
+
+def _check_high_availability(profile: Profile, problem, errors: list[Problem]) -> None:
+    """The primary and its replicas are one Patroni cluster with etcd on three of them
+    (context.patroni): a quorum that survives a lost host needs three members."""
+    replicas = profile.hosts.database_replica
+    count = replicas.count if isinstance(replicas, HostSpec) else 0
+    if count == 1:
+        errors.append(problem(("hosts", "database_replica", "count"),
+                              "1 replica makes a 2-member Patroni cluster, and etcd's quorum "
+                              "needs 3 members to survive a lost host: set 2 or more"))
+    if profile.database.synchronous_replication and count == 0:
+        errors.append(problem(("database", "synchronous_replication"),
+                              "needs hosts.database_replica (a standby a commit waits for)"))
 
 
 def _dedicated_host_count(profile: Profile) -> int:

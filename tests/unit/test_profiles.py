@@ -94,6 +94,22 @@ def test_sqlite_needs_a_single_server(write_profile):
                for m in messages)
 
 
+def test_a_two_member_patroni_cluster_is_refused_at_its_line(write_profile):
+    path = write_profile("name: x\nextends: very-large\nhosts:\n  database_replica:\n"
+                         "    count: 1\n")
+    messages = problems_of(str(path))
+    assert any(f"{path}:5: hosts.database_replica.count: 1 replica makes a 2-member Patroni "
+               "cluster" in m and "set 2 or more" in m for m in messages), messages
+
+
+def test_synchronous_replication_needs_a_replica(write_profile):
+    path = write_profile("name: x\nextends: large\ndatabase:\n"
+                         "  synchronous_replication: true\n")
+    messages = problems_of(str(path))
+    assert any(f"{path}:4: database.synchronous_replication: needs hosts.database_replica"
+               in m for m in messages), messages
+
+
 def test_sqlite_on_the_small_server_is_fine(write_profile):
     path = write_profile("name: x\nextends: small\ndatabase:\n  engine: sqlite\n")
     profile, _ = load_profile_with_warnings(str(path))
