@@ -7,7 +7,12 @@ from ssas_deploy.profiles.models import Profile, Role
 from ssas_deploy.profiles.tiers import TIER_RANGES
 from ssas_deploy.sizing.celery import WorkerGroup, size_worker_groups
 from ssas_deploy.sizing.derived import Derived
-from ssas_deploy.sizing.gunicorn import GunicornSizing, size_gunicorn
+from ssas_deploy.sizing.gunicorn import (
+    GunicornSizing,
+    peak_request_rate,
+    size_gunicorn,
+    worker_recycling,
+)
 from ssas_deploy.sizing.nginx import NginxSizing, size_nginx
 from ssas_deploy.sizing.overrides import (
     Override,
@@ -116,6 +121,19 @@ def is_beat_host(topology: Topology, host: Host) -> bool:
     return topology.first(Role.celery_worker) == host
 
 
+def _size_web(profile: Profile, topology: Topology, host: Host, share: Share,
+              here: dict[str, Override]) -> GunicornSizing:
+    """Gunicorn on `host`, the overrides in; recycling follows the workers that will run."""
+    web_cores = sum(h.hardware.cpu_cores for h in topology.with_role(Role.web))
+    rate = peak_request_rate(profile.peak_concurrent_users, host.hardware.cpu_cores, web_cores)
+    gunicorn = pin_fields(size_gunicorn(share, rate), "gunicorn", here)
+    if gunicorn.workers.derived is not None:  # workers overridden
+        recycling = pin_settings(worker_recycling(gunicorn.workers.value, rate), "gunicorn",
+                                 here)
+        gunicorn = replace(gunicorn, **recycling)
+    return gunicorn
+
+
 def size_deployment(profile: Profile, topology: Topology) -> DeploymentSizing:
     """Every host's derived values, the profile's valid overrides pinned in as each is
     derived, so the values computed from it follow: gunicorn's workers and threads, Celery's
@@ -129,7 +147,7 @@ def size_deployment(profile: Profile, topology: Topology) -> DeploymentSizing:
         here = for_host(overrides, host)
         sizing = HostSizing(host, shares, overrides=here)
         if host.has(Role.web):
-            sizing.gunicorn = pin_fields(size_gunicorn(shares[Role.web]), "gunicorn", here)
+            sizing.gunicorn = _size_web(profile, topology, host, shares[Role.web], here)
         if host.has(Role.celery_worker):
             sizing.celery_groups = [_pin_celery(g, here)
                                     for g in size_worker_groups(shares[Role.celery_worker])]

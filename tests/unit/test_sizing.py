@@ -3,7 +3,7 @@ import pytest
 from ssas_deploy.profiles.models import Role
 from ssas_deploy.sizing.celery import QUEUES, size_worker_groups, visibility_timeout
 from ssas_deploy.sizing.derived import GIB, MIB, pg_size
-from ssas_deploy.sizing.gunicorn import size_gunicorn
+from ssas_deploy.sizing.gunicorn import peak_request_rate, size_gunicorn, worker_recycling
 from ssas_deploy.sizing.postgresql import connections, size_postgresql
 from ssas_deploy.sizing.redis import size_redis
 from ssas_deploy.sizing.shares import os_reserve_kb, share_of
@@ -95,8 +95,27 @@ def test_pgtune_huge_pages_jit_and_wal_compression():
         assert "830d3bb3" in pg.settings["jit"].source
 
 
+RATE = peak_request_rate(80, 2, 2)
+
+
+def test_workers_recycle_about_hourly_at_the_peak_request_rate():
+    rate = peak_request_rate(1200, 8, 40)  # one of five 8-core web servers
+    assert rate.value == 1200 * 0.5 / 5
+    recycling = worker_recycling(17, rate)
+    per_hour = rate.value / 17 * 3600
+    assert abs(recycling["max_requests"].value - per_hour) <= 50
+    assert recycling["max_requests_jitter"].value == recycling["max_requests"].value // 10
+    assert "1200 peak users x 0.5 req/s x 8/40 of the web cores" in \
+        recycling["max_requests"].source
+
+
+def test_a_quiet_server_still_recycles_after_a_thousand_requests():
+    recycling = worker_recycling(9, peak_request_rate(2, 4, 4))
+    assert recycling["max_requests"].value == 1000
+
+
 def test_gunicorn_on_a_dedicated_host_uses_two_per_core_plus_one():
-    g = size_gunicorn(dedicated(Role.web, 4, 8))
+    g = size_gunicorn(dedicated(Role.web, 4, 8), RATE)
     assert g.workers.value == 9
     assert g.db_connections == 9 * g.threads.value
 
@@ -104,13 +123,13 @@ def test_gunicorn_on_a_dedicated_host_uses_two_per_core_plus_one():
 def test_gunicorn_on_the_shared_small_server_is_smaller():
     roles = frozenset({Role.web, Role.database, Role.celery_worker, Role.redis_broker,
                        Role.load_balancer})
-    g = size_gunicorn(share_of(Role.web, roles, 2, 4))
+    g = size_gunicorn(share_of(Role.web, roles, 2, 4), RATE)
     assert g.workers.value < 2 * 2 + 1
     assert "shared host" in g.workers.source
 
 
 def test_gunicorn_is_capped_by_ram():
-    g = size_gunicorn(dedicated(Role.web, 16, 2))
+    g = size_gunicorn(dedicated(Role.web, 16, 2), RATE)
     assert g.workers.value == (2 * GIB - GIB // 2) // (300 * MIB)
     assert "RAM" in g.workers.formula
 
