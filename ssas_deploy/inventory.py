@@ -33,6 +33,11 @@ class Inventory(_Strict):
     hosts: dict[str, list[InventoryHost]]
 
 
+def known_hosts_for(inventory: Path) -> Path:
+    """`hosts.yaml` -> `hosts.known_hosts`: the pinned SSH host keys of an inventory."""
+    return inventory.with_name(f"{inventory.stem}.known_hosts")
+
+
 def load_inventory(path: Path, profile: Profile) -> dict[Role, Placement]:
     doc = load_yaml_mapping(path)
 
@@ -70,7 +75,7 @@ def load_inventory(path: Path, profile: Profile) -> dict[Role, Placement]:
         placements[role] = Placement(
             names=[e.name for e in entries],
             addresses=[e.address for e in entries],
-            ssh=[_ssh(inventory.ssh, e.ssh) for e in entries],
+            ssh=[_ssh(inventory.ssh, e.ssh, known_hosts_for(path)) for e in entries],
         )
     for role in Role:
         if isinstance(profile.hosts.spec(role), HostSpec) and role.value not in inventory.hosts:
@@ -82,11 +87,12 @@ def load_inventory(path: Path, profile: Profile) -> dict[Role, Placement]:
     return placements
 
 
-def _ssh(defaults: SshSettings, own: SshSettings) -> SshTarget:
+def _ssh(defaults: SshSettings, own: SshSettings, known_hosts: Path) -> SshTarget:
     return SshTarget(
         user=own.user or defaults.user or "root",
         port=own.port or defaults.port or 22,
         key_file=own.key_file or defaults.key_file,
+        known_hosts=str(known_hosts.resolve()),
     )
 
 

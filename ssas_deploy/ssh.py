@@ -1,9 +1,11 @@
 """Paramiko connections to managed hosts, with errors that say which step failed."""
 
+import fcntl
 import os
 import re
 import shlex
 import socket
+import threading
 from pathlib import Path
 
 from ssas_deploy.topology import Host
@@ -46,10 +48,46 @@ def key_description(host: Host) -> str:
     return f"key {Path(os.path.expanduser(key))}" if key else "the SSH agent / default keys"
 
 
+_PIN_LOCK = threading.Lock()
+
+
+def _pin_on_first_use(known_hosts: Path):
+    """A paramiko policy: a host absent from `known_hosts` gets its key appended there (as
+    OpenSSH's StrictHostKeyChecking=accept-new does for `apply`); a known host with another
+    key is refused by paramiko itself (BadHostKeyException). Appends under a lock, never
+    rewrites the file, so concurrent first connections all get recorded."""
+    import paramiko
+
+    class PinOnFirstUse(paramiko.MissingHostKeyPolicy):
+        def missing_host_key(self, client, hostname, key):
+            line = f"{hostname} {key.get_name()} {key.get_base64()}\n"
+            with _PIN_LOCK, open(known_hosts, "a", encoding="ascii") as handle:
+                fcntl.flock(handle, fcntl.LOCK_EX)
+                handle.write(line)
+
+    return PinOnFirstUse()
+
+
+def _host_key_policy(client, target) -> None:
+    """Load the inventory's pinned keys into `client` and pin new ones (see above); without
+    an inventory (a bare SshTarget) any key is accepted and nothing is recorded."""
+    import paramiko
+
+    if not target.known_hosts:
+        client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
+        return
+    known_hosts = Path(target.known_hosts)
+    known_hosts.touch(mode=0o600, exist_ok=True)
+    client.get_host_keys().load(str(known_hosts))
+    client.set_missing_host_key_policy(_pin_on_first_use(known_hosts))
+
+
 def connect(host: Host, timeout: float):
     """An authenticated paramiko client for `host`, or SshError naming what failed.
 
-    Callers that only read accept the host key they are shown; `apply` pins host keys.
+    The host key is checked against the inventory's `<inventory>.known_hosts`, the file
+    `apply`'s OpenSSH uses: a new host is pinned there, a changed key is refused (stage
+    'ssh', naming the file and how to forget a machine replaced on purpose).
     """
     import paramiko
 
@@ -67,12 +105,25 @@ def connect(host: Host, timeout: float):
         raise SshError("ssh", f"key file {key_file} for {target.user}@{host.name} "
                               "does not exist")
     client = paramiko.SSHClient()
-    client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
+    try:
+        _host_key_policy(client, target)
+    except (OSError, paramiko.SSHException) as exc:
+        sock.close()
+        raise SshError("ssh", f"cannot read the pinned host keys {target.known_hosts}: "
+                              f"{exc}") from None
     try:
         client.connect(host.address, port=target.port, username=target.user,
                        key_filename=key_file, sock=sock, timeout=timeout,
                        banner_timeout=timeout, auth_timeout=timeout,
                        look_for_keys=key_file is None, allow_agent=key_file is None)
+    except paramiko.BadHostKeyException:
+        sock.close()
+        known = (f"[{host.address}]:{target.port}" if target.port != 22 else host.address)
+        raise SshError("ssh", f"the SSH host key of {where} is not the one pinned in "
+                              f"{target.known_hosts}: refusing to connect. If the machine was "
+                              f"replaced on purpose, forget the old key with `ssh-keygen -R "
+                              f"'{known}' -f {target.known_hosts}` (restore --to-host does "
+                              "this for a restored host)") from None
     except paramiko.AuthenticationException:
         sock.close()
         raise SshError("ssh", f"authentication failed for user {target.user} with "

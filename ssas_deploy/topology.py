@@ -22,6 +22,8 @@ class SshTarget:
     user: str = "root"
     port: int = 22
     key_file: str | None = None
+    # The inventory's pinned host keys (`<inventory>.known_hosts`): every SSH path checks them.
+    known_hosts: str | None = None
 
 
 @dataclass(frozen=True)

@@ -103,12 +103,8 @@ def rollback(
 
 
 def _run_rollback(deployment, inventory: Path, vault_password_file: Path | None, guard):
-    from ssas_deploy.runner.apply import (
-        host_secrets,
-        known_hosts_for,
-        last_log_for,
-        run_with_secrets,
-    )
+    from ssas_deploy.inventory import known_hosts_for
+    from ssas_deploy.runner.apply import host_secrets, last_log_for, run_with_secrets
     from ssas_deploy.runner.playbook import RunOptions
     from ssas_deploy.runner.workspace import ansible_inventory
     from ssas_deploy.secrets import deployment_secrets

@@ -86,8 +86,8 @@ def _replacement_runs(deployment, plan, profile_ref: str, inventory: Path):
     """The two applies of --to-host, after forgetting the host keys pinned for the new
     machines' addresses (a replacement has its own key, even on the old address)."""
     from ssas_deploy.backups import backup_host
+    from ssas_deploy.inventory import known_hosts_for
     from ssas_deploy.restore.run import ReplacementRuns
-    from ssas_deploy.runner.apply import known_hosts_for
     from ssas_deploy.runner.host_keys import forget_host_key
 
     replaced = [t.host for t in plan.stanzas if t.host.name in plan.replaced]

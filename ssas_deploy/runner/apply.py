@@ -11,6 +11,7 @@ from rich.console import Console
 
 from ssas_deploy.context.build import Deployment
 from ssas_deploy.errors import InvalidInputError, Problem
+from ssas_deploy.inventory import known_hosts_for
 from ssas_deploy.profiles.models import Profile, Role
 from ssas_deploy.runner.host_keys import pin_new_host_keys
 from ssas_deploy.runner.interrupts import InterruptGuard, guarded
@@ -22,11 +23,6 @@ from ssas_deploy.runner.workspace import (
     remove_workspace,
 )
 from ssas_deploy.secrets.names import SSAS_SECRETS_NAMES
-
-
-def known_hosts_for(inventory: Path) -> Path:
-    """`hosts.yaml` -> `hosts.known_hosts`: the pinned SSH host keys of an inventory."""
-    return inventory.with_name(f"{inventory.stem}.known_hosts")
 
 
 def last_log_for(inventory: Path) -> Path:

@@ -41,3 +41,36 @@ def test_ssh_takes_keys_only_and_apply_still_gets_in(small):
 
 def test_owasp_headers_once_on_every_kind_of_response(small):
     assert_owasp_headers(Site(*small), "/static/ssas/charts.js")
+
+
+def test_a_changed_host_key_is_refused_on_every_ssh_path(small, tmp_path):
+    """plan --inventory (paramiko) and apply (OpenSSH) both check `<inventory>.known_hosts`:
+    with the pinned key swapped for another, neither connects, and both say why."""
+    import subprocess
+
+    from ssas_deploy.inventory import known_hosts_for
+
+    from .conftest import cli
+
+    profile, inventory = small
+    known_hosts = known_hosts_for(inventory)
+    pinned = known_hosts.read_text()
+    assert pinned.strip(), "the first apply and the checks pinned the hosts' keys"
+    other = tmp_path / "other"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(other)], check=True)
+    other_key = " ".join(other.with_suffix(".pub").read_text().split()[:2])
+    swapped = [" ".join([line.split()[0], other_key]) for line in pinned.splitlines()
+               if line.strip() and not line.startswith("#")]
+    try:
+        known_hosts.write_text("\n".join(swapped) + "\n")
+        planned = cli("plan", "--profile", str(profile), "--inventory", str(inventory),
+                      check=False)
+        assert planned.returncode != 0
+        assert "is not the one pinned in" in planned.stdout + planned.stderr, \
+            planned.stdout[-2000:] + planned.stderr[-2000:]
+        applied = cli("apply", "--profile", str(profile), "--inventory", str(inventory),
+                      "--force", check=False)
+        assert applied.returncode != 0
+        assert "task(s) changed" not in applied.stdout
+    finally:
+        known_hosts.write_text(pinned)
