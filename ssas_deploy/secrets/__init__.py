@@ -2,8 +2,11 @@
 
 What is stored (`hosts.yaml` -> `hosts.secrets.vault.yml`, see `store`):
 
-- `django_secret_key` (64 characters), `db_password`, `redis_cache_password`,
-  `redis_broker_password`, `replication_password` (43 characters each): random from
+- `django_secret_key` (64 characters), then 43 characters each: `db_password`, the Redis
+  users' (`redis_cache_password`, `redis_broker_password`, `redis_admin_password`,
+  `redis_replication_password`, `redis_sentinel_password`), Patroni's
+  (`replication_password`, `patroni_rewind_password`, `patroni_restapi_password`), and the
+  backup repositories' (`backup_cipher_pass`, `restic_password`, 64 characters): random from
   `secrets.token_urlsafe`, so only `[A-Za-z0-9_-]`, which needs no quoting in redis.conf, ACL
   files, PgBouncer's userlist, systemd environment files or connection URLs.
 - `tls_key`, only if you import a certificate (`ssas-deploy secrets import-tls --cert CHAIN

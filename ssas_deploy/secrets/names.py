@@ -45,8 +45,15 @@ GENERATED = (
                "and its replicas' masterauth", 32),
     SecretSpec("redis_sentinel_password", "the sentinel ACL user of every Redis instance a "
                "Sentinel group watches, and the Sentinels' own admin user (peers, failover)", 32),
-    SecretSpec("replication_password", "the PostgreSQL replication role and its replicas", 32,
-               in_ssas_secrets=False),
+    # Patroni's three PostgreSQL/REST users on the very-large tier's cluster members
+    # (templates/patroni/config.yml.j2): streaming replication, pg_rewind of a failed
+    # primary, and the REST API's unsafe endpoints (restart, switchover, reinitialize).
+    SecretSpec("replication_password", "the PostgreSQL replication role (Patroni's "
+               "`replicator`) its replicas stream WAL as", 32),
+    SecretSpec("patroni_rewind_password", "the PostgreSQL role Patroni runs pg_rewind as, "
+               "when a failed primary rejoins as a replica", 32),
+    SecretSpec("patroni_restapi_password", "Patroni's REST API user (switchover, restart, "
+               "reinitialize; `patronictl` on the cluster members)", 32),
     # The repositories are encrypted with these: existing backups need the value they were
     # written with, so they are never rotated in place.
     SecretSpec("backup_cipher_pass", "pgBackRest's repository encryption (repo1-cipher-pass) "

@@ -347,7 +347,7 @@ def test_the_smtp_password_travels_as_its_own_variable_and_only_once_set(store, 
     shipped = split_host_vars(host_secrets(values))
     assert shipped["ssas_smtp_password"] == "p@ss word;$HOME"
     assert "smtp_password" not in shipped["ssas_secrets"]
-    assert set(shipped["ssas_secrets"]) == set(GENERATED_NAMES) - {"replication_password"}
+    assert set(shipped["ssas_secrets"]) == set(GENERATED_NAMES)
     with pytest.raises(InvalidInputError, match="supplied by you"):
         store.rotate("smtp_password")
 
