@@ -74,6 +74,7 @@ def patroni_vars(deployment: DeploymentSizing, host: Host) -> dict:
         "patroni_data_dir": f"/var/lib/postgresql/{paths.POSTGRES_VERSION}/main",
         "patroni_bin_dir": f"/usr/lib/postgresql/{paths.POSTGRES_VERSION}/bin",
         "patroni_custom_conf": f"{paths.PG_CONF_DIR}/postgresql.conf",
+        "patroni_hba_file": f"{paths.PG_CONF_DIR}/pg_hba.conf",
         "patroni_etcd_hosts": [f"{m.address}:{ETCD_CLIENT_PORT}" for m in dcs_members],
         "patroni_dcs": {**DCS_TIMING,
                         "synchronous_mode": deployment.profile.database.synchronous_replication},

@@ -39,7 +39,6 @@ from .test_validators import PG_BIN, free_port, need, private_addresses
 
 pytestmark = pytest.mark.validators
 # Not yet among the secrets the roles pass to hosts (ssas_secrets): given here.
-PATRONI_SECRETS = ("replication_password", "patroni_restapi_password", "patroni_rewind_password")
 # Three servers on one test machine: the rendered sizes are for 64 GiB hosts.
 SMALL_MEMORY = {"shared_buffers": "128MB", "effective_cache_size": "512MB",
                 "maintenance_work_mem": "64MB", "work_mem": "4MB",
@@ -119,6 +118,7 @@ def relocate_patroni(text: str, member: Member, members: list[Member]) -> str:
     pg["custom_conf"] = str(member.work / "postgresql.conf")
     pg["pgpass"] = str(member.work / "pgpass")
     pg["parameters"]["unix_socket_directories"] = str(member.socket_dir)
+    pg["parameters"]["hba_file"] = str(member.work / "pg_hba.conf")
     config["log"] = {"dir": str(member.work), "level": "INFO"}
     return yaml.safe_dump(config)
 
@@ -184,7 +184,7 @@ def cluster():
     need("patroni", "etcd", str(PG_BIN / "postgres"), "runuser")
     profile = load_profile("very-large")
     deployment = build(profile, private_addresses(profile))
-    values = {name: secrets.token_urlsafe(24) for name in (*SECRET_NAMES, *PATRONI_SECRETS)}
+    values = {name: secrets.token_urlsafe(24) for name in SECRET_NAMES}
     root = Path(tempfile.mkdtemp(prefix="ssas-patroni-"))
     shutil.chown(root, "postgres", "postgres")
     members = []
@@ -268,6 +268,13 @@ def test_patroni_bootstraps_a_leader_and_two_streaming_hot_standbys(cluster):
         # The tuning is the rendered postgresql.conf (custom_conf).
         assert sql(member, "show random_page_cost") == str(
             primary_settings["random_page_cost"])
+        # The access rules are the rendered pg_hba.conf, not initdb's: nobody is trusted.
+        assert sql(member, "show hba_file") == str(member.work / "pg_hba.conf")
+        assert sql(member, "select count(*) from pg_hba_file_rules "
+                           "where auth_method = 'trust' or error is not null") == "0"
+    # The replicas stream over TLS (hostssl replication in the rendered pg_hba.conf).
+    assert sql(leader, "select count(*) from pg_stat_replication r join pg_stat_ssl s "
+                       "using (pid) where s.ssl") == "2"
     assert set(CLUSTER_WIDE) >= {"max_connections", "max_worker_processes"}
 
 
