@@ -38,7 +38,12 @@ def known_hosts_for(inventory: Path) -> Path:
     return inventory.with_name(f"{inventory.stem}.known_hosts")
 
 
-def load_inventory(path: Path, profile: Profile) -> dict[Role, Placement]:
+def load_inventory(path: Path, profile: Profile,
+                   known_hosts: Path | None = None) -> dict[Role, Placement]:
+    """The hosts of `path` placed in `profile`'s roles; each host's SSH settings pin keys in
+    `known_hosts` (default: the inventory's own, `known_hosts_for(path)`; a staged copy of
+    an inventory passes the original's). Raises InvalidInputError naming file and line."""
+    known_hosts = known_hosts or known_hosts_for(path)
     doc = load_yaml_mapping(path)
 
     def problem(loc: tuple, message: str) -> Problem:
@@ -75,7 +80,7 @@ def load_inventory(path: Path, profile: Profile) -> dict[Role, Placement]:
         placements[role] = Placement(
             names=[e.name for e in entries],
             addresses=[e.address for e in entries],
-            ssh=[_ssh(inventory.ssh, e.ssh, known_hosts_for(path)) for e in entries],
+            ssh=[_ssh(inventory.ssh, e.ssh, known_hosts) for e in entries],
         )
     for role in Role:
         if isinstance(profile.hosts.spec(role), HostSpec) and role.value not in inventory.hosts:

@@ -55,15 +55,17 @@ def _pin_on_first_use(known_hosts: Path):
     """A paramiko policy: a host absent from `known_hosts` gets its key appended there (as
     OpenSSH's StrictHostKeyChecking=accept-new does for `apply`); a known host with another
     key is refused by paramiko itself (BadHostKeyException). Appends under a lock, never
-    rewrites the file, so concurrent first connections all get recorded."""
+    rewrites the file, so concurrent first connections all get recorded, once."""
     import paramiko
 
     class PinOnFirstUse(paramiko.MissingHostKeyPolicy):
         def missing_host_key(self, client, hostname, key):
             line = f"{hostname} {key.get_name()} {key.get_base64()}\n"
-            with _PIN_LOCK, open(known_hosts, "a", encoding="ascii") as handle:
+            with _PIN_LOCK, open(known_hosts, "a+", encoding="ascii") as handle:
                 fcntl.flock(handle, fcntl.LOCK_EX)
-                handle.write(line)
+                handle.seek(0)
+                if line not in handle.read():  # another process pinned it meanwhile
+                    handle.write(line)
 
     return PinOnFirstUse()
 
@@ -109,8 +111,8 @@ def connect(host: Host, timeout: float):
         _host_key_policy(client, target)
     except (OSError, paramiko.SSHException) as exc:
         sock.close()
-        raise SshError("ssh", f"cannot read the pinned host keys {target.known_hosts}: "
-                              f"{exc}") from None
+        raise SshError("ssh", f"cannot read or create the pinned host keys file "
+                              f"{target.known_hosts}: {exc}") from None
     try:
         client.connect(host.address, port=target.port, username=target.user,
                        key_filename=key_file, sock=sock, timeout=timeout,

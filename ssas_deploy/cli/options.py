@@ -17,7 +17,8 @@ InventoryOption = Annotated[
 ]
 
 
-def load_deployment(profile_ref: str, inventory: Path | None, warn: bool = True):
+def load_deployment(profile_ref: str, inventory: Path | None, warn: bool = True,
+                    known_hosts: Path | None = None):
     from ssas_deploy.console import display_warning
     from ssas_deploy.context.build import build
     from ssas_deploy.profiles.loader import load_profile_with_warnings
@@ -30,5 +31,5 @@ def load_deployment(profile_ref: str, inventory: Path | None, warn: bool = True)
     if inventory is not None:
         from ssas_deploy.inventory import load_inventory
 
-        placements = load_inventory(inventory, profile)
+        placements = load_inventory(inventory, profile, known_hosts)
     return build(profile, placements)

@@ -22,6 +22,7 @@ from ssas_deploy.errors import (
     EXIT_INVALID_INPUT,
     InvalidInputError,
 )
+from ssas_deploy.inventory import known_hosts_for
 from ssas_deploy.ssh import shell_word
 
 AtOption = Annotated[str | None, typer.Option(
@@ -59,11 +60,14 @@ def restore(inventory: InventoryRequired, profile: ProfileDefaulted = None,
             text = rep.rewritten_inventory(inventory, replacements) if replacements else None
             staged = rep.staged_inventory(inventory, text) if text is not None else None
             try:
-                deployment = load_deployment(profile_ref, staged or inventory, warn=False)
+                # A staged copy pins keys in the real inventory's known_hosts, not its own.
+                deployment = load_deployment(profile_ref, staged or inventory, warn=False,
+                                             known_hosts=known_hosts_for(inventory))
             except InvalidInputError as exc:
                 raise (rep.as_given(exc, staged, inventory, replacements) if staged
                        else exc) from None
             rep.check_replaceable(replacements, [h.name for _, h in stanza_hosts(deployment)])
+            _forget_replaced_host_keys(deployment, replacements, inventory)
             plan = prepare(deployment, at, tuple(backup or ()),
                            replaced=tuple(r.name for r in replacements))
         if not yes:
@@ -82,17 +86,24 @@ def restore(inventory: InventoryRequired, profile: ProfileDefaulted = None,
         raise typer.Exit(code)
 
 
-def _replacement_runs(deployment, plan, profile_ref: str, inventory: Path):
-    """The two applies of --to-host, after forgetting the host keys pinned for the new
-    machines' addresses (a replacement has its own key, even on the old address)."""
-    from ssas_deploy.backups import backup_host
-    from ssas_deploy.inventory import known_hosts_for
-    from ssas_deploy.restore.run import ReplacementRuns
+def _forget_replaced_host_keys(deployment, replacements, inventory: Path) -> None:
+    """Forget the host keys pinned for the replacing machines' addresses before anything
+    connects (the probes of `prepare` included): a new machine has its own key, even on the
+    old address, and --to-host says it is new. Its key is pinned again on first contact."""
     from ssas_deploy.runner.host_keys import forget_host_key
 
-    replaced = [t.host for t in plan.stanzas if t.host.name in plan.replaced]
-    for host in replaced:
+    for replacement in replacements:
+        host = deployment.topology.by_name(replacement.name)
         forget_host_key(known_hosts_for(inventory), host.address, host.ssh.port)
+
+
+def _replacement_runs(deployment, plan, profile_ref: str, inventory: Path):
+    """The two applies of --to-host: the new machines (and the backup host) from bare, then
+    every host pointed at them."""
+    from ssas_deploy.backups import backup_host
+    from ssas_deploy.restore.run import ReplacementRuns
+
+    replaced = [t.host for t in plan.stanzas if t.host.name in plan.replaced]
     limit = ",".join([h.name for h in replaced] + [backup_host(deployment).name])
 
     def provision() -> None:

@@ -305,3 +305,32 @@ def test_to_host_probes_every_host_of_the_deployment(monkeypatch, tmp_path):
     code, output = _restore_profile(inventory, "large", "--to-host", "db-1", "--yes")
     assert code == 2 and "cannot reach cache-1" in output, output
     assert hosts.calls == []
+
+
+OLD_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAILmmXEtWwRUGfWGTLzPb0tFFAYKNu4J2ayZiYpptDhF4"
+
+
+@pytest.mark.parametrize("to_host", ["web-1", "web-1=192.0.2.20"])
+def test_to_host_forgets_the_replaced_key_before_any_probe_and_pins_in_the_real_file(
+        monkeypatch, inventory, to_host):
+    from ssas_deploy.restore.plan import RestoreRefused
+
+    known = inventory.with_name("hosts.known_hosts")
+    address = to_host.partition("=")[2] or "192.0.2.10"
+    known.write_text(f"{address} {OLD_KEY}\n192.0.2.11 {OLD_KEY}\n")
+    seen = {}
+
+    def probing_prepare(deployment, *args, **kwargs):
+        seen["files"] = {h.ssh.known_hosts for h in deployment.topology.hosts}
+        seen["pins"] = known.read_text()
+        raise RestoreRefused("stopped by the test")
+
+    monkeypatch.setattr("ssas_deploy.restore.run.prepare", probing_prepare)
+    code, output = _restore(inventory, "--to-host", to_host, "--yes")
+    assert code == 2 and "stopped by the test" in output, output
+    # The staged copy of a rewritten inventory pins in the inventory's own file.
+    assert seen["files"] == {str(known.resolve())}
+    # The replaced machine's old key is gone before the first probe; the others stay.
+    assert seen["pins"] == f"192.0.2.11 {OLD_KEY}\n"
+    assert sorted(p.name for p in inventory.parent.iterdir()) == ["hosts.known_hosts",
+                                                                  "hosts.yaml"]
