@@ -6,6 +6,7 @@ from rich.text import Text
 
 from ssas_deploy.context.build import Deployment
 from ssas_deploy.drift import HostDrift
+from ssas_deploy.high_availability import ha_layout
 from ssas_deploy.profiles.models import HostSpec, Role
 from ssas_deploy.rendering import RenderedFile, manifest
 from ssas_deploy.sizing.derived import Derived
@@ -39,6 +40,7 @@ def plan_document(deployment: Deployment, files: list[RenderedFile],
             for h in deployment.topology.hosts
         ],
         "files": manifest(files),
+        "high_availability": ha_layout(deployment),
     }
     if drift is not None:
         document["live"] = [
@@ -73,6 +75,8 @@ def print_plan(console: Console, deployment: Deployment, files: list[RenderedFil
     backups = _backups_table(deployment)
     if backups is not None:
         console.print(backups)
+    if explain:
+        print_ha_layout(console, ha_layout(deployment))
     for host in deployment.topology.hosts:
         if not deployment.sizing.hosts[host.name].explained():
             continue  # nothing derived from its hardware (the backup host)
@@ -126,6 +130,61 @@ def _backups_table(deployment: Deployment) -> Table | None:
         table.add_row("media files (restic)", client["name"], policy.files_on_calendar,
                       f"{policy.files_keep_daily} daily, {policy.files_keep_weekly} weekly")
     return table
+
+
+def print_ha_layout(console: Console, layout: dict) -> None:
+    """The failover layout (`high_availability.ha_layout`): PostgreSQL's Patroni cluster and
+    etcd quorum, each Sentinel group, the shard databases; what each may lose (RPO)."""
+    console.print(Text("High availability", style="bold"))
+    pg = layout["postgresql"]
+    if pg is None:
+        console.print("  Database: SQLite on the one server; it comes back from its backups.")
+    elif pg["manager"] is None:
+        rpo = (f"RPO {pg['rpo_s']} s (archive_timeout)" if pg["rpo_s"] is not None
+               else "no backup host: no recovery point")
+        console.print(f"  PostgreSQL: one server ({pg['host']}), no automatic failover; "
+                      f"`restore` brings it back from its backups; {rpo}")
+    else:
+        status = "" if pg["applied_by_apply"] else " (rendered; `apply` does not install it yet)"
+        console.print(Text(f"  PostgreSQL: {pg['manager']} cluster {pg['scope']}{status}",
+                           style="cyan"))
+        for m in pg["members"]:
+            etcd = ", etcd member" if m["etcd"] else ""
+            console.print(f"    {_named(m)}: {m['bootstrap_role']} at "
+                          f"bootstrap, failover candidate{etcd}")
+        dcs = pg["dcs"]
+        console.print(f"    DCS: {dcs['engine']} on {', '.join(dcs['members'])}; quorum "
+                      f"{dcs['quorum']} of {len(dcs['members'])}, survives {dcs['tolerates']} "
+                      "lost member(s)")
+        console.print(f"    failover: within ttl + loop_wait = {pg['ttl_s']} + "
+                      f"{pg['loop_wait_s']} = {pg['failover_within_s']} s of the leader's "
+                      "last renewal")
+        mode = "synchronous" if pg["synchronous_mode"] else "asynchronous"
+        console.print(Text(f"    replication: {mode}; RPO {pg['rpo']}"))
+    for group in layout["redis"]:
+        console.print(Text(f"  Redis {group['group']} ({group['master_name']}): Sentinel on "
+                           f"{', '.join(group['sentinels'])}", style="cyan"))
+        nodes = ", ".join(f"{_named(n)}: {n['bootstrap_role']}" for n in group["nodes"])
+        console.print(f"    nodes: {nodes}")
+        console.print(f"    down after {group['down_after_s']:g} s; quorum {group['quorum']} of "
+                      f"{len(group['sentinels'])} agree it is down; a majority "
+                      f"({group['failover_authorized_by']}) elects the Sentinel that promotes; "
+                      f"retried after {group['failover_timeout_s']:g} s")
+        console.print(Text(f"    RPO: {group['rpo']}"))
+    shards = layout["shards"]
+    if shards is not None:
+        console.print(Text(f"  Shards (keyed by {shards['key']})", style="cyan"))
+        for db in shards["databases"]:
+            rpo = (f"RPO {db['rpo_s']} s (WAL archived to the backup host)"
+                   if db["rpo_s"] is not None else "no backups: no recovery point")
+            console.print(f"    {db['alias']}: database {db['database']} on {_named(db)}; "
+                          f"one server, restored from backups; {rpo}")
+
+
+def _named(entry: dict) -> str:
+    """"host (address)", or the name alone where the address is the name."""
+    same = entry["address"] == entry["host"]
+    return entry["host"] if same else f"{entry['host']} ({entry['address']})"
 
 
 def _settings_table(deployment: Deployment, host: str) -> Table:

@@ -18,6 +18,20 @@ from ssas_deploy.topology import Host, Topology
 
 # Sentinel's state directory, where it keeps (and rewrites) its configuration.
 SENTINEL_DIR = "/var/lib/redis/ssas-sentinel"
+# A primary silent for down_after_ms is down for one Sentinel (SDOWN); when `quorum` agree
+# (ODOWN) one Sentinel, elected by a majority, promotes a replica, and tries again after
+# failover_timeout_ms if that fails (Redis docs, "High availability with Sentinel").
+SENTINEL_TIMING = {"down_after_ms": 5000, "failover_timeout_ms": 60000}
+
+
+def sentinel_quorum(sentinels: int) -> int:
+    """Sentinels that must agree a primary is down: a strict majority of the group's
+    Sentinels (2 of 3), so one Sentinel cut off from the others can never start a failover
+    (the majority Redis documents for the election applies as well). Raises ValueError for
+    fewer than two Sentinels."""
+    if sentinels < 2:
+        raise ValueError("Sentinel needs a group of at least two hosts")
+    return sentinels // 2 + 1
 
 
 def private_address(topology: Topology, host: Host, peer: Host) -> str:
@@ -152,6 +166,9 @@ def redis_vars(deployment: DeploymentSizing, sizing: HostSizing) -> dict:
             "sentinel": len(group) > 1,
             "master_name": f"ssas-{kind}",
             "group_addresses": [h.address for h in group],
+            "sentinel_quorum": sentinel_quorum(len(group)) if len(group) > 1 else 0,
+            "sentinel_down_after_ms": SENTINEL_TIMING["down_after_ms"],
+            "sentinel_failover_timeout_ms": SENTINEL_TIMING["failover_timeout_ms"],
         })
     watched = [h for i in instances if i["sentinel"] for h in i["group_addresses"]]
     return {
