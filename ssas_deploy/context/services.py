@@ -66,7 +66,10 @@ def database_vars(deployment: DeploymentSizing, sizing: HostSizing) -> dict:
                         "user": profile.database.user, "address": hba_address(client.address),
                         "method": "scram-sha-256"})
     replicas = topology.with_role(Role.database_replica)
+    # The cluster's members only: a shard server is not one (nothing replicates it).
     members = patroni_members(topology) if replicas else []
+    if host.name not in {m.name for m in members}:
+        members = []
     # Under Patroni any member may lead: each takes base backups and streaming from the
     # others, and pg_rewind (which reads the new leader's catalog in the postgres database).
     for peer in (m for m in members if m.name != host.name):

@@ -66,3 +66,12 @@ def test_every_member_accepts_replication_and_rewind_from_the_others_over_tls():
             assert len(sources) == len(peers) == 2, (host.name, database)
             assert all(r["type"] == "hostssl" for r in hba if r["user"] in ("replicator",
                                                                             "rewind"))
+
+
+def test_a_shard_server_takes_no_replication_and_listens_only_for_its_pooler():
+    deployment = deployment_of("very-large")
+    for shard in deployment.topology.with_role(Role.database_shard):
+        hv = deployment.host_vars[shard.name]
+        assert not [r for r in hv["postgresql_hba"] if r["user"] in ("replicator", "rewind")]
+        # PgBouncer on the same host is the only client: loopback is enough.
+        assert hv["postgresql_listen_addresses"] == "localhost", shard.name
