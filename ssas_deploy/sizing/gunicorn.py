@@ -58,10 +58,15 @@ def worker_recycling(workers: int, peak_rps: Derived) -> dict[str, Derived]:
                       f" x {RECYCLE_EVERY_S} s), to the hundred",
             f"recycle each worker about hourly at peak ({peak_rps.formula}); a recycle "
             "reloads Django and the models (~1.3 CPU-s)"),
-        "max_requests_jitter": Derived(
-            requests // 10, f"{requests} / 10",
-            "spread recycling so workers started together do not restart together"),
+        "max_requests_jitter": recycling_jitter(requests),
     }
+
+
+def recycling_jitter(max_requests: int) -> Derived:
+    """max_requests_jitter (requests): a tenth of `max_requests`, so workers started together
+    do not restart together (gunicorn adds 0..jitter to each worker's max_requests)."""
+    return Derived(max_requests // 10, f"{max_requests} / 10",
+                   "spread recycling so workers started together do not restart together")
 
 
 def size_gunicorn(share: Share, peak_rps: Derived) -> GunicornSizing:

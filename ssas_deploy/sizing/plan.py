@@ -10,6 +10,7 @@ from ssas_deploy.sizing.derived import Derived
 from ssas_deploy.sizing.gunicorn import (
     GunicornSizing,
     peak_request_rate,
+    recycling_jitter,
     size_gunicorn,
     worker_recycling,
 )
@@ -131,6 +132,10 @@ def _size_web(profile: Profile, topology: Topology, host: Host, share: Share,
         recycling = pin_settings(worker_recycling(gunicorn.workers.value, rate), "gunicorn",
                                  here)
         gunicorn = replace(gunicorn, **recycling)
+    if gunicorn.max_requests.derived is not None and gunicorn.max_requests_jitter.derived is None:
+        # A pinned max_requests keeps its tenth as jitter, not the derived value's tenth.
+        gunicorn = replace(gunicorn,
+                           max_requests_jitter=recycling_jitter(gunicorn.max_requests.value))
     return gunicorn
 
 

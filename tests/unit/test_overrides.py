@@ -92,6 +92,20 @@ def test_values_derived_from_an_override_follow_it(write_profile):
     assert (before.value("work_mem"), pg.value("work_mem")) == ("25MB", "9MB")
 
 
+def test_a_pinned_max_requests_keeps_its_own_jitter(write_profile):
+    path = write_profile("name: s\nextends: very-large\noverrides:\n"
+                         "  gunicorn.max_requests: 500\n")
+    profile, _ = load_profile_with_warnings(str(path))
+    web = size_deployment(profile, build_topology(profile)).hosts["web-1"].gunicorn
+    assert (web.max_requests.value, web.max_requests_jitter.value) == (500, 50)
+    both = write_profile("name: s\nextends: very-large\noverrides:\n"
+                         "  gunicorn.max_requests: 500\n  gunicorn.max_requests_jitter: 7\n",
+                         "both.yaml")
+    profile, _ = load_profile_with_warnings(str(both))
+    web = size_deployment(profile, build_topology(profile)).hosts["web-1"].gunicorn
+    assert (web.max_requests.value, web.max_requests_jitter.value) == (500, 7)
+
+
 def test_a_group_override_wins_over_the_plain_one_on_that_group(write_profile):
     path = write_profile("name: s\nextends: very-large\noverrides:\n"
                          "  postgresql.work_mem: 16MB\n"
