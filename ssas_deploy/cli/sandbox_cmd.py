@@ -55,9 +55,10 @@ def down(
     profile: Annotated[str | None, typer.Option(
         "--profile", "-p", help="The profile whose sandbox to remove (name or path).")] = None,
     all_: Annotated[bool, typer.Option("--all", help="Remove every sandbox.")] = False,
-    purge: Annotated[bool, typer.Option("--purge", help="Also delete the sandbox's key and "
-                                        "hosts.yaml (and the directory when that empties it)."
-                                        )] = False,
+    purge: Annotated[bool, typer.Option("--purge", help="Also delete what up and apply wrote "
+                                        "for it: key, hosts.yaml, secrets vault, known_hosts, "
+                                        "last-apply log and records, handover folder (and the "
+                                        "directory when that empties it).")] = False,
     directory: DirOption = None,
 ) -> None:
     """Remove a profile's sandbox containers (by label)."""

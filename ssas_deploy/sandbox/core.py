@@ -7,6 +7,7 @@ sandbox's SSH key for root. `up` is idempotent and leaves nothing half-made when
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -312,11 +313,41 @@ def down(profile: str | None, *, purge: bool = False, directory: Path | None = N
             dirs.add(directory.resolve())
         for path in sorted(dirs):
             if path.is_dir():
-                for file in (PRIVATE_KEY, f"{PRIVATE_KEY}.pub", INVENTORY):
-                    (path / file).unlink(missing_ok=True)
-                _remove_empty(path)
+                purge_directory(path)
                 cleaned.append(path)
     return names, cleaned
+
+
+def written_for(inventory: Path) -> list[Path]:
+    """What `up`, `apply` and the day-2 verbs write beside a sandbox's `inventory`: its key,
+    the inventory, the secrets vault, the pinned host keys, the last apply's log and record,
+    the last restore's record, an imported TLS chain, inventories kept by `restore
+    --to-host`, and the handover folder (existing or not)."""
+    from ssas_deploy.handover.report import default_out_dir
+    from ssas_deploy.inventory import known_hosts_for
+    from ssas_deploy.release_status import last_apply_record, last_restore_record
+    from ssas_deploy.restore.replacement import BEFORE_SUFFIX
+    from ssas_deploy.runner.apply import last_log_for
+    from ssas_deploy.secrets.store import vault_path_for
+    from ssas_deploy.tls.provided import chain_path_for
+
+    directory = inventory.parent
+    return [directory / PRIVATE_KEY, directory / f"{PRIVATE_KEY}.pub", inventory,
+            vault_path_for(inventory), known_hosts_for(inventory), last_log_for(inventory),
+            last_apply_record(inventory), last_restore_record(inventory),
+            chain_path_for(inventory), default_out_dir(inventory),
+            *sorted(directory.glob(f"{inventory.name}{BEFORE_SUFFIX}*"))]
+
+
+def purge_directory(directory: Path) -> None:
+    """Delete what `written_for` names in a sandbox's `directory` (nothing else: a file of
+    the user's stays), then the directory itself when that leaves it empty."""
+    for path in written_for(directory / INVENTORY):
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
+    _remove_empty(directory)
 
 
 def _remove_empty(directory: Path) -> None:
