@@ -180,6 +180,16 @@ def _check_high_availability(profile: Profile, problem, errors: list[Problem]) -
     if profile.database.synchronous_replication and count == 0:
         errors.append(problem(("database", "synchronous_replication"),
                               "needs hosts.database_replica (a standby a commit waits for)"))
+    # A Redis group of several hosts runs a Sentinel on each (context.services): a failover
+    # needs a majority of them, which two Sentinels lose with either host.
+    for role in (Role.redis_cache, Role.redis_broker):
+        spec = profile.hosts.spec(role)
+        if isinstance(spec, HostSpec) and spec.count == 2:
+            errors.append(problem(("hosts", role.value, "count"),
+                                  "2 hosts run 2 Sentinels, and a failover needs a majority "
+                                  "of them: losing either host leaves 1 of 2, so the other "
+                                  "is never promoted. Set 3 (Sentinel quorum 2) or 1 (no "
+                                  "failover)"))
 
 
 def _dedicated_host_count(profile: Profile) -> int:

@@ -110,6 +110,17 @@ def test_synchronous_replication_needs_a_replica(write_profile):
                in m for m in messages), messages
 
 
+@pytest.mark.parametrize("role", ["redis_cache", "redis_broker"])
+def test_a_two_host_sentinel_group_is_refused_at_its_line(write_profile, role):
+    path = write_profile(f"name: x\nextends: very-large\nhosts:\n  {role}:\n    count: 2\n")
+    messages = problems_of(str(path))
+    assert any(f"{path}:5: hosts.{role}.count: 2 hosts run 2 Sentinels" in m
+               and "Set 3 (Sentinel quorum 2) or 1" in m for m in messages), messages
+    fine = write_profile(f"name: y\nextends: very-large\nhosts:\n  {role}:\n    count: 3\n",
+                         "fine.yaml")
+    load_profile_with_warnings(str(fine))  # 3 Sentinels: accepted
+
+
 def test_sqlite_on_the_small_server_is_fine(write_profile):
     path = write_profile("name: x\nextends: small\ndatabase:\n  engine: sqlite\n")
     profile, _ = load_profile_with_warnings(str(path))
