@@ -9,50 +9,31 @@ Usage: python bench/apply_sandbox.py [--reapplies N]
 """
 
 import argparse
-import os
-import secrets
-import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
-import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.sandbox_run import ssas, throwaway_sandbox
+
 GOAL_NOOP_S = 15.0
-
-
-def ssas(*args: str, env: dict) -> float:
-    start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "ssas_deploy", *args], check=True, env=env,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - start
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--reapplies", type=int, default=3)
     args = parser.parse_args()
-    root = Path(tempfile.mkdtemp(prefix="ssas-bench-apply-"))
-    name = f"b{secrets.token_hex(3)}-small"
-    profile = root / f"{name}.yaml"
-    profile.write_text(f"name: {name}\nextends: small\n")
-    inventory = root / "sandbox" / "hosts.yaml"
-    env = {**os.environ, "SSAS_VAULT_PASSWORD": secrets.token_urlsafe(16)}
-    try:
-        up = ssas("sandbox", "up", "--profile", str(profile), "--dir", str(inventory.parent),
-                  env=env)
-        apply = ["apply", "--profile", str(profile), "--inventory", str(inventory), "--force"]
+    with throwaway_sandbox("apply", "small") as sandbox:
+        env = sandbox.env
+        up = sandbox.up()
+        apply = sandbox.apply_args()
         first = ssas(*apply, env=env)
         noop, linear = [], []
         for _ in range(args.reapplies):
             noop.append(ssas(*apply, env=env))
             linear.append(ssas(*apply, env={**env, "ANSIBLE_STRATEGY": "linear"}))
         baseline = ssas("profiles", "list", env=env)
-    finally:
-        ssas("sandbox", "down", "--profile", str(profile), "--dir", str(inventory.parent),
-             "--purge", env=env)
-        shutil.rmtree(root, ignore_errors=True)
     median = statistics.median(noop)
     print(f"sandbox up                 {up:7.1f} s")
     print(f"first apply (bare host)    {first:7.1f} s")

@@ -12,30 +12,19 @@ Usage: python bench/rollout_sandbox.py [--keep]
 
 import argparse
 import json
-import os
-import secrets
-import shutil
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.sandbox_run import ssas, throwaway_sandbox
 from ssas_deploy.profiles.models import Role
 from ssas_deploy.ssh import connect, run
 from tests.e2e.builds import next_build
 from tests.e2e.site_client import Site
 from tests.load.steady import steady_load
-
-
-def ssas(*args: str, env: dict) -> float:
-    start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "ssas_deploy", *args], check=True, env=env,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - start
 
 
 class DrainWatch(threading.Thread):
@@ -81,31 +70,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--keep", action="store_true", help="Keep the sandbox afterwards.")
     args = parser.parse_args()
-    root = Path(tempfile.mkdtemp(prefix="ssas-bench-rollout-"))
-    name = f"b{secrets.token_hex(3)}-large"
-    profile = root / f"{name}.yaml"
-    profile.write_text(f"name: {name}\nextends: large\nhosts:\n  web: {{count: 2}}\n")
-    inventory = root / "sandbox" / "hosts.yaml"
-    env = {**os.environ, "SSAS_VAULT_PASSWORD": secrets.token_urlsafe(16)}
-    try:
-        ssas("sandbox", "up", "--profile", str(profile), "--dir", str(inventory.parent), env=env)
-        apply = ["apply", "--profile", str(profile), "--inventory", str(inventory), "--force"]
+    with throwaway_sandbox("rollout", "large", "hosts:\n  web: {count: 2}\n",
+                           keep=args.keep) as sandbox:
+        env, inventory = sandbox.env, sandbox.inventory
+        sandbox.up()
+        apply = sandbox.apply_args()
         first = ssas(*apply, env=env)
         print(f"first apply (6 bare hosts) {first:6.1f} s")
-        site = Site(profile, inventory)
+        site = Site(sandbox.profile, inventory)
         tokens = site.staff_tokens("bench", 4)
-        wheelhouse, _ = next_build(root)
+        wheelhouse, _ = next_build(sandbox.root)
         lb = site.deployment.topology.first(Role.load_balancer)
         measured("upgrade", site, tokens, lb, [*apply, "--wheelhouse", str(wheelhouse)], env)
         measured("rollback", site, tokens, lb, ["rollback", "--inventory", str(inventory)], env)
         noop = ssas(*apply, env=env)
         print(f"no-op apply afterwards     {noop:6.1f} s")
-    finally:
-        if not args.keep:
-            ssas("sandbox", "down", "--profile", str(profile), "--dir", str(inventory.parent),
-                 "--purge", env=env)
-            shutil.rmtree(root, ignore_errors=True)
-
 
 if __name__ == "__main__":
     main()
