@@ -53,6 +53,7 @@ def restore(inventory: InventoryRequired, profile: ProfileDefaulted = None,
     from ssas_deploy.restore.run import prepare, stanza_hosts
 
     staged = None
+    pins_before: str | None = None  # known_hosts as it was, until the restore is confirmed
     try:
         with reporting():
             profile_ref = _profile_for(profile, inventory)
@@ -67,11 +68,12 @@ def restore(inventory: InventoryRequired, profile: ProfileDefaulted = None,
                 raise (rep.as_given(exc, staged, inventory, replacements) if staged
                        else exc) from None
             rep.check_replaceable(replacements, [h.name for _, h in stanza_hosts(deployment)])
-            _forget_replaced_host_keys(deployment, replacements, inventory)
+            pins_before = _forget_replaced_host_keys(deployment, replacements, inventory)
             plan = prepare(deployment, at, tuple(backup or ()),
                            replaced=tuple(r.name for r in replacements))
         if not yes:
             _confirm(plan)
+        pins_before = None  # confirmed: the new machines' keys, pinned by the probes, stay
         if staged is not None:
             kept = rep.commit_inventory(inventory, staged, time.strftime("%Y%m%d%H%M%S"))
             staged = None
@@ -80,21 +82,31 @@ def restore(inventory: InventoryRequired, profile: ProfileDefaulted = None,
     finally:
         if staged is not None:
             staged.unlink(missing_ok=True)
+        if pins_before is not None:  # refused or declined: nothing changed, the pins neither
+            known_hosts_for(inventory).write_text(pins_before, encoding="ascii")
     runs = _replacement_runs(deployment, plan, profile_ref, inventory) if replacements else None
     code = _execute(deployment, plan, inventory, at, backup, runs, profile)
     if code:
         raise typer.Exit(code)
 
 
-def _forget_replaced_host_keys(deployment, replacements, inventory: Path) -> None:
+def _forget_replaced_host_keys(deployment, replacements, inventory: Path) -> str | None:
     """Forget the host keys pinned for the replacing machines' addresses before anything
     connects (the probes of `prepare` included): a new machine has its own key, even on the
-    old address, and --to-host says it is new. Its key is pinned again on first contact."""
+    old address, and --to-host says it is new. Its key is pinned again on first contact.
+
+    Returns the known_hosts text as it was (None when there was no file), which the caller
+    writes back if the restore is refused or not confirmed."""
     from ssas_deploy.runner.host_keys import forget_host_key
 
+    known_hosts = known_hosts_for(inventory)
+    if not replacements or not known_hosts.exists():
+        return None
+    before = known_hosts.read_text(encoding="ascii")
     for replacement in replacements:
         host = deployment.topology.by_name(replacement.name)
-        forget_host_key(known_hosts_for(inventory), host.address, host.ssh.port)
+        forget_host_key(known_hosts, host.address, host.ssh.port)
+    return before
 
 
 def _replacement_runs(deployment, plan, profile_ref: str, inventory: Path):

@@ -334,3 +334,17 @@ def test_to_host_forgets_the_replaced_key_before_any_probe_and_pins_in_the_real_
     assert seen["pins"] == f"192.0.2.11 {OLD_KEY}\n"
     assert sorted(p.name for p in inventory.parent.iterdir()) == ["hosts.known_hosts",
                                                                   "hosts.yaml"]
+
+
+def test_a_refused_to_host_restore_leaves_the_pinned_keys_as_they_were(monkeypatch, inventory):
+    known = inventory.with_name("hosts.known_hosts")
+    pins = f"192.0.2.10 {OLD_KEY}\n192.0.2.11 {OLD_KEY}\n"
+    known.write_text(pins)
+    Hosts(monkeypatch, unreachable=("backup-1",))
+    code, output = _restore(inventory, "--to-host", "web-1", "--yes")
+    assert code == 2 and "nothing was changed" in output, output
+    assert known.read_text() == pins
+    Hosts(monkeypatch)
+    code, output = _restore(inventory, "--to-host", "web-1")  # not confirmed: no terminal
+    assert code == 2 and "pass --yes" in output, output
+    assert known.read_text() == pins
