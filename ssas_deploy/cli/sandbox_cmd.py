@@ -57,7 +57,7 @@ def down(
     all_: Annotated[bool, typer.Option("--all", help="Remove every sandbox.")] = False,
     purge: Annotated[bool, typer.Option("--purge", help="Also delete what up and apply wrote "
                                         "for it: key, hosts.yaml, secrets vault, known_hosts, "
-                                        "last-apply log and records, handover folder (and the "
+                                        "last apply/restore records, handover report (and the "
                                         "directory when that empties it).")] = False,
     directory: DirOption = None,
 ) -> None:

@@ -7,7 +7,7 @@ sandbox's SSH key for root. `up` is idempotent and leaves nothing half-made when
 
 import json
 import os
-import shutil
+import re
 import socket
 import subprocess
 import sys
@@ -322,8 +322,9 @@ def written_for(inventory: Path) -> list[Path]:
     """What `up`, `apply` and the day-2 verbs write beside a sandbox's `inventory`: its key,
     the inventory, the secrets vault, the pinned host keys, the last apply's log and record,
     the last restore's record, an imported TLS chain, inventories kept by `restore
-    --to-host`, and the handover folder (existing or not)."""
-    from ssas_deploy.handover.report import default_out_dir
+    --to-host` (`.before-restore`, `.before-restore-YYYYMMDDHHMMSS`) and its staged copies
+    left by a crash, and the handover report's two files. Files only, existing or not."""
+    from ssas_deploy.handover.report import HTML_NAME, MARKDOWN_NAME, default_out_dir
     from ssas_deploy.inventory import known_hosts_for
     from ssas_deploy.release_status import last_apply_record, last_restore_record
     from ssas_deploy.restore.replacement import BEFORE_SUFFIX
@@ -332,21 +333,32 @@ def written_for(inventory: Path) -> list[Path]:
     from ssas_deploy.tls.provided import chain_path_for
 
     directory = inventory.parent
+    kept = re.compile(re.escape(f"{inventory.name}{BEFORE_SUFFIX}") + r"(-\d{14})?")
+    handover = default_out_dir(inventory)
+    # A linked handover folder is somewhere else of the user's: not ours to empty.
+    reports = [] if handover.is_symlink() else [handover / MARKDOWN_NAME, handover / HTML_NAME]
+    kept_inventories = sorted(p for p in directory.iterdir() if kept.fullmatch(p.name)) \
+        if directory.is_dir() else []
     return [directory / PRIVATE_KEY, directory / f"{PRIVATE_KEY}.pub", inventory,
             vault_path_for(inventory), known_hosts_for(inventory), last_log_for(inventory),
             last_apply_record(inventory), last_restore_record(inventory),
-            chain_path_for(inventory), default_out_dir(inventory),
-            *sorted(directory.glob(f"{inventory.name}{BEFORE_SUFFIX}*"))]
+            chain_path_for(inventory), *reports, directory / f".{inventory.name}.to-host",
+            directory / f".{inventory.name}.to-host-check", *kept_inventories]
 
 
 def purge_directory(directory: Path) -> None:
     """Delete what `written_for` names in a sandbox's `directory` (nothing else: a file of
-    the user's stays), then the directory itself when that leaves it empty."""
-    for path in written_for(directory / INVENTORY):
-        if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path)
-        else:
+    the user's stays), then the handover folder and the directory itself when that leaves
+    them empty."""
+    from ssas_deploy.handover.report import default_out_dir
+
+    inventory = directory / INVENTORY
+    for path in written_for(inventory):
+        if not path.is_dir():
             path.unlink(missing_ok=True)
+    handover = default_out_dir(inventory)
+    if handover.is_dir() and not handover.is_symlink():
+        _remove_empty(handover)
     _remove_empty(directory)
 
 
