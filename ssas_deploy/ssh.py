@@ -1,6 +1,7 @@
 """Paramiko connections to managed hosts, with errors that say which step failed."""
 
 import fcntl
+import logging
 import os
 import re
 import shlex
@@ -11,6 +12,11 @@ from pathlib import Path
 from ssas_deploy.topology import Host
 
 COMMAND_TIMEOUT_S = 20.0
+
+# paramiko's transport thread logs its own failures with a traceback (ERROR); with no
+# handler anywhere, Python's last-resort handler prints them on stderr beside our one
+# clear SshError. The NullHandler keeps them out of the user's terminal.
+logging.getLogger("paramiko").addHandler(logging.NullHandler())
 
 _SAFE = re.compile(r"[\w@%+=:,./~-]+")
 
