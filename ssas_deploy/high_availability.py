@@ -27,7 +27,8 @@ def ha_layout(deployment: Deployment) -> dict:
 
     postgresql: the Patroni cluster of the primary and its replicas; with no replica,
     {"manager": None, "host", "rpo_s"} (one server, recovered from backups); None with
-    SQLite. redis: one entry per Redis group of two or more hosts (Sentinel). shards: the
+    SQLite. redis: one entry per Redis group (Sentinel's figures where it has two or more
+    hosts; "sentinels" empty for one server, which has no failover). shards: the
     school-keyed shard databases (None without shards).
     Times are in seconds, WAL amounts in bytes.
     """
@@ -56,7 +57,7 @@ def _postgresql(deployment: Deployment) -> dict | None:
                "primary keeps taking writes (synchronous_mode_strict is off).")
     else:
         rpo = (f"up to {lag:,} bytes of WAL (maximum_lag_on_failover): a replica further "
-               "behind is never promoted; asynchronous replication.")
+               "behind is never promoted.")
     return {
         "manager": "Patroni",
         "scope": SCOPE,
@@ -89,6 +90,11 @@ def _redis_groups(deployment: Deployment) -> list[dict]:
     groups = []
     for role, name in ((Role.redis_cache, "cache"), (Role.redis_broker, "broker")):
         hosts = deployment.topology.with_role(role)
+        if len(hosts) == 1:
+            groups.append({"group": name, "nodes": [{"host": hosts[0].name,
+                                                     "address": hosts[0].address,
+                                                     "bootstrap_role": "primary"}],
+                           "sentinels": []})
         if len(hosts) < 2:
             continue
         groups.append({

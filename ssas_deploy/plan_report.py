@@ -145,7 +145,7 @@ def print_ha_layout(console: Console, layout: dict) -> None:
         console.print(f"  PostgreSQL: one server ({pg['host']}), no automatic failover; "
                       f"`restore` brings it back from its backups; {rpo}")
     else:
-        status = "" if pg["applied_by_apply"] else " (rendered; `apply` does not install it yet)"
+        status = "" if pg["applied_by_apply"] else " (planned: `apply` does not install it yet)"
         console.print(Text(f"  PostgreSQL: {pg['manager']} cluster {pg['scope']}{status}",
                            style="cyan"))
         for m in pg["members"]:
@@ -162,6 +162,10 @@ def print_ha_layout(console: Console, layout: dict) -> None:
         mode = "synchronous" if pg["synchronous_mode"] else "asynchronous"
         console.print(Text(f"    replication: {mode}; RPO {pg['rpo']}"))
     for group in layout["redis"]:
+        if not group["sentinels"]:
+            console.print(f"  Redis {group['group']}: one server ({group['nodes'][0]['host']}), "
+                          "no automatic failover")
+            continue
         console.print(Text(f"  Redis {group['group']} ({group['master_name']}): Sentinel on "
                            f"{', '.join(group['sentinels'])}", style="cyan"))
         nodes = ", ".join(f"{_named(n)}: {n['bootstrap_role']}" for n in group["nodes"])

@@ -45,6 +45,7 @@ def test_the_very_large_layout_is_the_rendered_one():
 
     # Each Sentinel of a group watches its primary with the quorum the plan shows.
     monitors = _sentinel_monitors(deployment)
+    assert all(g["sentinels"] for g in layout["redis"])
     for group in layout["redis"]:
         hosts = {n["host"] for n in group["nodes"]}
         assert monitors[group["master_name"]] == {(h, group["quorum"]) for h in hosts}
@@ -74,9 +75,13 @@ def test_a_five_host_sentinel_group_needs_three_to_agree():
 
 
 def test_one_server_tiers_have_no_failover_and_say_what_a_restore_loses():
-    layout = ha_layout(deployment_of("large"))
+    deployment = deployment_of("large")
+    layout = ha_layout(deployment)
     assert layout["postgresql"] == {"manager": None, "host": "db-1", "rpo_s": 300}
-    assert layout["redis"] == [] and layout["shards"] is None
+    assert [(g["group"], g["sentinels"]) for g in layout["redis"]] == [("cache", []),
+                                                                       ("broker", [])]
+    assert layout["shards"] is None
+    assert not _sentinel_monitors(deployment)  # and no Sentinel is rendered
 
 
 @pytest.mark.parametrize("function", [majority, sentinel_quorum])
