@@ -20,10 +20,11 @@ from typing import Annotated
 
 import typer
 
+from ssas_deploy.bounded_read import read_regular_file
 from ssas_deploy.cli.release_cmd import InventoryRequired, ProfileDefaulted
 from ssas_deploy.cli.web_host import manage_on_web_host
 from ssas_deploy.console import display_error, out, print_raw
-from ssas_deploy.errors import EXIT_INVALID_INPUT
+from ssas_deploy.errors import EXIT_INVALID_INPUT, InvalidInputError
 
 EXIT_ROWS_SKIPPED = 3
 KINDS = ("schools", "academic_years", "subjects", "students", "scores")
@@ -94,13 +95,17 @@ def _pack(files: list[Path]) -> bytes:
     total = 0
     with tarfile.open(fileobj=buffer, mode="w") as archive:
         for path in files:
+            # A device, FIFO or directory is refused at once; the budget left for the
+            # files together is enforced while reading, not after.
             try:
-                data = path.read_bytes()
-            except OSError as exc:
-                _refuse(f"{path}: {exc.strerror or exc}")
+                data = read_regular_file(path, MAX_BYTES - total, "an import file")
+            except InvalidInputError as refused:
+                message = refused.problems[0].message
+                if message.startswith("file is larger than"):
+                    message = (f"the files are over {MAX_BYTES // 2**20} MiB in all; "
+                               "import them in parts")
+                _refuse(f"{path}: {message}")
             total += len(data)
-            if total > MAX_BYTES:
-                _refuse("the files are over 512 MiB in all; import them in parts")
             info = tarfile.TarInfo(str(path))
             info.size = len(data)
             archive.addfile(info, io.BytesIO(data))

@@ -2,11 +2,16 @@
 
 import io
 import json
+import os
+import signal
 import tarfile
+import time
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from ssas_deploy.cli import data_cmd
 from ssas_deploy.cli.app import app
 from ssas_deploy.migration.remote import RemoteError
 
@@ -113,4 +118,75 @@ def test_a_malformed_map_is_refused_before_connecting(monkeypatch, inventory, ex
     host = Host(monkeypatch)
     code, output = _data(*exports, "-i", str(inventory), "-p", "small", "--map", "Pupil Ref")
     assert code == 2 and "--map 'Pupil Ref': expected 'HEADER=column'" in output
+    assert host.calls == []
+
+
+# Hostile files: each is refused before connecting, naming the file, quickly (a generous
+# bound against reading forever, not a benchmark).
+HOSTILE_BOUND_S = 10
+
+
+def _timed_data(*args):
+    start = time.monotonic()
+    code, output = _data(*args)
+    return code, output, time.monotonic() - start
+
+
+def test_a_device_is_refused_at_once_not_read_until_memory_runs_out(monkeypatch, inventory):
+    host = Host(monkeypatch)
+    code, output, seconds = _timed_data("/dev/zero", "-i", str(inventory), "-p", "small")
+    assert code == 2, output
+    assert "/dev/zero: is not a regular file" in output and "nothing was imported" in output
+    assert seconds < HOSTILE_BOUND_S, seconds
+    assert host.calls == []
+
+
+def test_a_fifo_is_refused_at_once_not_waited_on(monkeypatch, inventory, tmp_path):
+    fifo = tmp_path / "scores.csv"
+    os.mkfifo(fifo)
+    host = Host(monkeypatch)
+    # Were the FIFO opened for a blocking read, nothing would ever write to it: the
+    # alarm turns a hang into a failure.
+    signal.signal(signal.SIGALRM, lambda *_: pytest.fail("reading the FIFO blocked"))
+    signal.alarm(HOSTILE_BOUND_S)
+    try:
+        code, output, seconds = _timed_data(str(fifo), "-i", str(inventory), "-p", "small")
+    finally:
+        signal.alarm(0)
+    assert code == 2, output
+    assert f"{fifo}: is not a regular file" in output
+    assert seconds < HOSTILE_BOUND_S, seconds
+    assert host.calls == []
+
+
+def test_files_over_the_budget_are_refused_while_reading_naming_the_file(
+        monkeypatch, inventory, exports):
+    """The budget covers the files together: the file that crosses it is named, and no
+    more than the budget (plus one byte) is read from it."""
+    monkeypatch.setattr("ssas_deploy.cli.data_cmd.MAX_BYTES", 40)
+    (Path("exports") / "big.csv").write_bytes(b"x" * 1000)
+    reads = []
+    real = data_cmd.read_regular_file
+
+    def spy(path, limit, what):
+        reads.append(limit)
+        return real(path, limit, what)
+
+    monkeypatch.setattr("ssas_deploy.cli.data_cmd.read_regular_file", spy)
+    host = Host(monkeypatch)
+    # scores.csv is 26 bytes: 14 of the 40 are left for big.csv.
+    code, output = _data("exports/scores.csv", "exports/big.csv", "-i", str(inventory),
+                         "-p", "small")
+    assert code == 2, output
+    assert "exports/big.csv: the files are over" in output and "in all" in output
+    assert "nothing was imported" in output
+    assert reads == [40, 14]
+    assert host.calls == []
+
+
+def test_a_directory_is_refused_naming_it(monkeypatch, inventory, exports):
+    host = Host(monkeypatch)
+    code, output = _data("exports", "-i", str(inventory), "-p", "small")
+    assert code == 2, output
+    assert "exports: is not a regular file" in output or "exports: is a directory" in output
     assert host.calls == []
