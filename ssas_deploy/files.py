@@ -58,7 +58,7 @@ def files_for_host(hv: dict) -> list[ManagedFile]:
                     "/etc/apt/apt.conf.d/52ssas-unattended-upgrades", "root", "root", "0644",
                     None, None),
         ManagedFile("common/sshd-hardening.conf.j2",
-                    "/etc/ssh/sshd_config.d/50-ssas-hardening.conf", "root", "root", "0644",
+                    "/etc/ssh/sshd_config.d/00-ssas-hardening.conf", "root", "root", "0644",
                     "ssh", "reload"),
     ]
     roles = set(hv["ssas_roles"])

@@ -64,7 +64,7 @@ def test_service_homes(host, path, owner):
         ("/etc/nftables.conf", 0o640, "common/nftables.conf.j2"),
         ("/etc/apt/apt.conf.d/20auto-upgrades", 0o644, "common/20auto-upgrades.j2"),
         ("/etc/apt/apt.conf.d/52ssas-unattended-upgrades", 0o644, "common/52ssas-unattended-upgrades.j2"),
-        ("/etc/ssh/sshd_config.d/50-ssas-hardening.conf", 0o644, "common/sshd-hardening.conf.j2"),
+        ("/etc/ssh/sshd_config.d/00-ssas-hardening.conf", 0o644, "common/sshd-hardening.conf.j2"),
     ],
 )
 def test_config_file_equals_template_rendering(host, path, mode, template):
@@ -114,3 +114,10 @@ def test_sshd_takes_keys_only_with_modern_algorithms(host):
     assert effective["x11forwarding"] == "no"
     assert "cbc" not in effective["ciphers"] and "hmac-sha1" not in effective["macs"].split(",")
     assert host.service("ssh").is_running
+
+
+def test_sshd_hardening_wins_over_other_drop_ins(host):
+    """prepare.yml left cloud-init's `PasswordAuthentication yes` and the former file name."""
+    assert host.file("/etc/ssh/sshd_config.d/50-cloud-init.conf").exists
+    assert not host.file("/etc/ssh/sshd_config.d/50-ssas-hardening.conf").exists
+    assert "passwordauthentication no" in host.check_output("sshd -T").splitlines()
