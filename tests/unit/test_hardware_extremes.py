@@ -1,15 +1,19 @@
 """Every value derived from hardware the schema allows is one its daemon accepts, or the
-profile is refused.
+profile is refused naming the least RAM that works, and that least then works.
 
-A seeded random sample of the schema's ranges (cores 1..256, RAM 0.5..4096 GiB, disk
-5..100000 GiB, ssd/hdd, counts 1..64) over every built-in tier's layout (so its colocated
-roles share a host), plus the corners: every dedicated host at the least and at the most
-the schema allows. Each accepted case is built through the same code as `render` and its
-values checked against the daemons' own limits, written out below with their sources.
-The daemons themselves judge the corners in tests/rendering/test_validators.py.
+A seeded random sample (tests/hardware_samples.py) of the schema's ranges (cores 1..256,
+RAM 0.5..4096 GiB, disk 5..100000 GiB, ssd/hdd), of the counts the profile accepts (web
+1..64 behind a balancer, replicas 2..64, Redis groups 1 or 3, shards and Celery hosts 1..64)
+and of the colocations it allows, over every built-in tier's roles; plus the corners: every
+dedicated host at the least and at the most the schema allows. A refusal must be only RAM
+floors, each naming its minimum; the profile with those minima must be accepted. Each
+accepted case is built and rendered through the same code as `render`, and its values
+checked against the daemons' own limits, written out below with their sources. The shapes
+the profile refuses (a replica alone, two Redis hosts, a role shared with a group of
+several, ...) are checked on their own for a clear message. The daemons themselves judge
+the corners and a few samples in tests/rendering/test_validators.py.
 """
 
-import random
 import re
 
 import pytest
@@ -17,13 +21,14 @@ import pytest
 from ssas_deploy.context.build import build
 from ssas_deploy.errors import InvalidInputError
 from ssas_deploy.profiles.loader import load_profile_with_warnings
-from ssas_deploy.profiles.models import HostSpec, Role
+from ssas_deploy.profiles.models import Role
+from ssas_deploy.rendering import render_deployment
 from ssas_deploy.sizing.derived import GIB
 from ssas_deploy.sizing.nginx import NR_OPEN
 from ssas_deploy.topology import build_topology
+from tests.hardware_samples import NO_MINIMUM, TIERS, accepted_profile, corner, samples
 
-TIERS = ["small", "medium", "large", "very-large"]
-SAMPLES_PER_TIER = 12
+SAMPLES_PER_TIER = 16
 SEED = 14
 
 # PostgreSQL 15 (src/backend/utils/misc/guc.c ranges; MAX_BACKENDS 0x3FFFF in
@@ -60,53 +65,6 @@ REDIS_MIN_MB = 1
 def pg_kb(text: str) -> int:
     number, unit = re.fullmatch(r"(\d+)(kB|MB|GB)", text).groups()
     return int(number) * {"kB": 1, "MB": 1024, "GB": 1024 * 1024}[unit]
-
-
-def profile_text(base: str, specs: dict[Role, dict], name: str) -> str:
-    lines = [f"name: {name}", f"extends: {base}", "hosts:"]
-    for role, spec in specs.items():
-        body = ", ".join(f"{k}: {v}" for k, v in spec.items())
-        lines.append(f"  {role.value}: {{{body}}}")
-    return "\n".join(lines) + "\n"
-
-
-def dedicated_roles(base: str) -> dict[Role, HostSpec]:
-    profile, _ = load_profile_with_warnings(base)
-    return {r: s for r in Role if isinstance(s := profile.hosts.spec(r), HostSpec)}
-
-
-def random_spec(rng: random.Random, role: Role, spec: HostSpec, colocated_on: set[Role]):
-    ram = rng.choice([0.5, 1, 2, 4, 8, 16, 64, 256, 1024, 4096, rng.uniform(0.5, 4096)])
-    out = {"cpu_cores": rng.choice([1, 2, 4, 16, 32, 256, rng.randint(1, 256)]),
-           "ram_gib": round(ram * 2) / 2, "disk_gib": rng.choice([5, 100, 100_000]),
-           "storage": rng.choice(["ssd", "hdd"])}
-    # A role others share must stay a single host; several web hosts need the balancer.
-    if role not in colocated_on and role is not Role.web:
-        out["count"] = rng.choice([1, 2, 64])
-    return out
-
-
-def cases() -> list[tuple[str, str]]:
-    """(label, profile YAML): corners first, then the seeded sample."""
-    rng = random.Random(SEED)
-    out = []
-    for base in TIERS:
-        specs = dedicated_roles(base)
-        profile, _ = load_profile_with_warnings(base)
-        colocated_on = {s.colocate for r in Role
-                        if (s := profile.hosts.spec(r)) is not None and not isinstance(s, HostSpec)}
-        least = {r: {"cpu_cores": 1, "ram_gib": 0.5, "disk_gib": 5, "storage": "hdd"}
-                 for r in specs}
-        most = {r: {"cpu_cores": 256, "ram_gib": 4096, "disk_gib": 100_000, "storage": "ssd",
-                    **({"count": 64} if r not in colocated_on and (
-                        r is not Role.web or Role.load_balancer in specs) else {})}
-                for r in specs}
-        out.append((f"{base}@least", profile_text(base, least, f"{base}-least")))
-        out.append((f"{base}@most", profile_text(base, most, f"{base}-most")))
-        for i in range(SAMPLES_PER_TIER):
-            sample = {r: random_spec(rng, r, s, colocated_on) for r, s in specs.items()}
-            out.append((f"{base}#{i}", profile_text(base, sample, f"{base}-{i}")))
-    return out
 
 
 def violations(deployment) -> list[str]:
@@ -163,38 +121,99 @@ def violations(deployment) -> list[str]:
     return bad
 
 
-ALL_CASES = cases()
+ALL_CASES = [corner(base, most) for base in TIERS for most in (False, True)] + samples(
+    SEED, SAMPLES_PER_TIER)
 
 
-@pytest.mark.parametrize(("label", "text"), ALL_CASES, ids=[c[0] for c in ALL_CASES])
-def test_accepted_hardware_derives_only_values_the_daemons_accept(label, text, tmp_path):
-    path = tmp_path / "profile.yaml"
-    path.write_text(text, encoding="utf-8")
-    try:
-        profile, _ = load_profile_with_warnings(str(path))
-    except InvalidInputError as refused:
-        # A refusal names the field and, for RAM, the least that works.
-        messages = [str(p) for p in refused.problems]
-        assert all(re.search(r"hosts\.\w+\.ram_gib: .* at least [\d.]+ GiB works|"
-                             r"not even the schema's", m) or "ram_gib" not in m
-                   for m in messages), messages
-        pytest.skip(f"refused: {messages[0][:120]}")
+@pytest.fixture(scope="module")
+def outcomes(tmp_path_factory):
+    """{label: (profile or None, {role: named minimum} or the refusal's text)}."""
+    directory = tmp_path_factory.mktemp("hardware")
+    out = {}
+    for sample in ALL_CASES:
+        try:
+            out[sample.label] = accepted_profile(sample, directory)
+        except InvalidInputError as refused:
+            out[sample.label] = (None, [str(p) for p in refused.problems])
+    return out
+
+
+@pytest.mark.parametrize("sample", ALL_CASES, ids=[c.label for c in ALL_CASES])
+def test_accepted_hardware_derives_only_values_the_daemons_accept(sample, outcomes):
+    profile, raised = outcomes[sample.label]
+    if profile is None:
+        # Only RAM floors refuse these shapes, and every floor names a minimum, except where
+        # the connections need more than the schema's most RAM.
+        assert all(NO_MINIMUM in m for m in raised), raised
+        pytest.skip(f"refused, no hardware works: {raised[0][:120]}")
     deployment = build(profile)
     assert violations(deployment) == []
+    assert render_deployment(deployment)
 
 
-def test_the_sample_reaches_both_accepted_and_refused_hardware(tmp_path):
-    """The sample is worth its time only if it sees both sides of the floors."""
-    accepted = refused = 0
-    for i, (_, text) in enumerate(ALL_CASES):
-        path = tmp_path / f"{i}.yaml"
-        path.write_text(text, encoding="utf-8")
-        try:
-            load_profile_with_warnings(str(path))
-            accepted += 1
-        except InvalidInputError:
-            refused += 1
-    assert accepted >= 10 and refused >= 4, (accepted, refused)
+def test_the_sample_reaches_both_sides_of_the_floors_and_varies_the_layout(outcomes):
+    """Worth its time only if it sees hardware accepted as given, hardware refused and then
+    accepted at the named minimum, several web counts and colocations."""
+    as_given = [label for label, (p, raised) in outcomes.items() if p and not raised]
+    at_minimum = [label for label, (p, raised) in outcomes.items() if p and raised]
+    assert len(as_given) >= 20 and len(at_minimum) >= 10, (as_given, at_minimum)
+    web_counts = {s.hosts[Role.web].get("count") for s in ALL_CASES if Role.web in s.hosts}
+    assert len(web_counts - {None}) >= 4, web_counts
+    layouts = {tuple(sorted((r.value, str(v["colocate"])) for r, v in s.hosts.items()
+                            if "colocate" in v)) for s in ALL_CASES}
+    assert len(layouts) >= 20, layouts
+    redis = {s.hosts[r].get("count") for s in ALL_CASES for r in (Role.redis_cache,
+                                                                    Role.redis_broker)
+             if r in s.hosts}
+    assert {1, 3} <= redis
+
+
+# Shapes the profile refuses whatever the hardware: (base, hosts, field, what the message
+# says). Each is refused, naming its field and what to set instead.
+HOST = "cpu_cores: 4, ram_gib: 16, disk_gib: 100, storage: ssd"
+REFUSED_SHAPES = [
+    ("very-large", f"database_replica: {{count: 1, {HOST}}}", "hosts.database_replica.count",
+     "1 replica makes a 2-member Patroni cluster"),
+    ("very-large", f"redis_cache: {{count: 2, {HOST}}}", "hosts.redis_cache.count",
+     "Set 3 (Sentinel quorum 2) or 1"),
+    ("very-large", f"redis_broker: {{count: 2, {HOST}}}", "hosts.redis_broker.count",
+     "Set 3 (Sentinel quorum 2) or 1"),
+    ("medium", f"web: {{count: 2, {HOST}}}", "hosts.load_balancer.colocate",
+     "'web' has 2 hosts; a role can only share a single host"),
+    ("large", "celery_worker: {colocate: backup}", "hosts.celery_worker.colocate",
+     "the backup host keeps only backups"),
+    ("large", f"web: {{count: 2, {HOST}}}\n  celery_worker: {{colocate: web}}",
+     "hosts.celery_worker.colocate", "'web' has 2 hosts"),
+    ("large", "redis_broker: {colocate: redis_broker}", "hosts.redis_broker.colocate",
+     "cannot be colocated with itself"),
+    ("large", "celery_worker: {colocate: redis_broker}", "hosts.celery_worker.colocate",
+     "'redis_broker' is itself colocated; use 'redis_cache' instead"),
+    ("small", f"celery_worker: {{count: 1, {HOST}}}", "cache",
+     "a local cache needs a single server"),
+]
+
+
+@pytest.mark.parametrize(("base", "hosts", "field", "says"), REFUSED_SHAPES,
+                         ids=[f"{b}:{f}" for b, _, f, _ in REFUSED_SHAPES])
+def test_a_shape_the_profile_refuses_is_refused_with_a_clear_message(base, hosts, field,
+                                                                     says, tmp_path):
+    path = tmp_path / "profile.yaml"
+    path.write_text(f"name: refused\nextends: {base}\nhosts:\n  {hosts}\n", encoding="utf-8")
+    with pytest.raises(InvalidInputError) as refused:
+        load_profile_with_warnings(str(path))
+    messages = [(p.field, p.message) for p in refused.value.problems]
+    assert any(f == field and says in m for f, m in messages), messages
+
+
+def test_a_named_minimum_is_checked_again(tmp_path):
+    """The re-validation is real: a 0.5 GiB database host is refused naming a minimum, and
+    that minimum is accepted."""
+    sample = corner("large", most=False)
+    with pytest.raises(InvalidInputError):
+        load_profile_with_warnings(str(sample.write(tmp_path)))
+    profile, raised = accepted_profile(sample, tmp_path)
+    assert raised[Role.database] > 0.5
+    assert profile.hosts.database.ram_gib == raised[Role.database]
 
 
 def test_the_checker_sees_a_value_postgresql_refuses():
