@@ -5,7 +5,15 @@ from rest_framework.routers import DefaultRouter
 
 from . import views
 
-router = DefaultRouter()
+
+class Router(DefaultRouter):
+    """No `.json` twins of the routes: one URL per resource, so the load balancer's route
+    classes (ML, API) see every route under the one path they match."""
+
+    include_format_suffixes = False
+
+
+router = Router()
 router.register("students", views.StudentViewSet, basename="student")
 router.register("schools", views.SchoolViewSet, basename="school")
 router.register("academic-years", views.AcademicYearViewSet, basename="academic-year")

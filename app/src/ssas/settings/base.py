@@ -130,7 +130,9 @@ REST_FRAMEWORK = {
         # Token first: anonymous API clients get 401 + WWW-Authenticate: Token.
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.BasicAuthentication",
+        # No Basic authentication: it would let anyone guess passwords on every API route at
+        # the API's rate; passwords go only to the rate-limited sign-in routes (the login
+        # page, /api/auth/token/).
     ],
     "DEFAULT_PERMISSION_CLASSES": ["ssas.api.permissions.RolePermission"],
     "DEFAULT_PAGINATION_CLASS": "ssas.api.pagination.StandardPagination",
