@@ -2,8 +2,11 @@
 
 import pytest
 from django.core.cache import caches
+from django.test import Client
+from rest_framework.test import APIClient
 
 from ssas.api.throttles import MLThrottle, UserThrottle
+from ssas.ml.models import BatchJob
 
 
 @pytest.fixture
@@ -24,3 +27,20 @@ def test_ml_routes_stop_a_user_at_the_ml_rate(trained, counsellor, counsellor_cl
     # Other routes still answer, and the counts are in the shared cache.
     assert counsellor_client.get("/api/students/").status_code == 200
     assert caches["throttle"].get(f"throttle_ml_{counsellor.pk}")
+
+
+def test_starting_batches_from_the_page_counts_against_the_ml_limit(
+        trained, admin_user, tight, django_capture_on_commit_callbacks):
+    browser = Client()
+    browser.force_login(admin_user)
+    with django_capture_on_commit_callbacks():
+        statuses = [browser.post("/schools/test-high/batch/") for _ in range(3)]
+    assert [r.status_code for r in statuses] == [302, 302, 429]
+    refused = statuses[-1]
+    assert "Too many analyses started" in refused.content.decode()
+    assert int(refused["Retry-After"]) > 0
+    assert BatchJob.objects.count() == 2
+    # The same count as the API's ML routes: the API is now refused too.
+    api = APIClient()
+    api.force_authenticate(admin_user)
+    assert api.get("/api/anomalies/").status_code == 429

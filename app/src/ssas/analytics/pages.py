@@ -6,6 +6,8 @@ printing). Every page shows only the students the user may see (ssas.students.sc
 another class's student is a 404 to a teacher.
 """
 
+import math
+
 from django.contrib.auth.decorators import login_required, permission_required
 from django.db.models import Avg, Count, F, FloatField, IntegerField
 from django.db.models.functions import Cast, Floor, Least
@@ -13,6 +15,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from ssas.api.throttles import MLThrottle
 from ssas.ml import service
 from ssas.ml.models import BatchJob
 from ssas.ml.tasks import start_batch_job
@@ -117,7 +120,17 @@ def student_page(request, pk):
 @require_POST
 @permission_required("students.add_student", raise_exception=True)
 def start_batch(request, code):
-    job = start_batch_job(get_object_or_404(School, code=code), request.user.get_username())
+    """Enqueue a batch analysis of the school. Each start counts against the user's ML
+    limit, the same count (cache and rate) as the API's ML routes: past it, a 429 page."""
+    school = get_object_or_404(School, code=code)
+    throttle = MLThrottle()
+    if not throttle.allow_request(request, None):
+        wait = math.ceil(throttle.wait() or 60)
+        response = render(request, "analytics/throttled.html",
+                          {"school": school, "minutes": math.ceil(wait / 60)}, status=429)
+        response["Retry-After"] = str(wait)
+        return response
+    job = start_batch_job(school, request.user.get_username())
     return redirect("batch-page", job_id=job.pk)
 
 
