@@ -9,7 +9,7 @@ import ipaddress
 from ssas_deploy.context import paths
 from ssas_deploy.context.backup import archive_settings
 from ssas_deploy.context.patroni import patroni_members
-from ssas_deploy.context.routes import ML_LOCATION
+from ssas_deploy.context.routes import LOGIN_LOCATION, ML_LOCATION
 from ssas_deploy.profiles.models import Role
 from ssas_deploy.sizing.celery import QUEUES, visibility_timeout
 from ssas_deploy.sizing.plan import DATABASE_ROLES, DeploymentSizing, HostSizing, is_beat_host
@@ -274,6 +274,7 @@ def nginx_vars(deployment: DeploymentSizing, sizing: HostSizing) -> dict:
         "nginx_login_rate": n.login_rate.value,
         "nginx_login_burst": n.login_burst.value,
         "nginx_ml_location": ML_LOCATION,
+        "nginx_login_location": LOGIN_LOCATION,
         "nginx_ml_read_timeout": n.ml_read_timeout.value,
         "nginx_api_read_timeout": n.api_read_timeout.value,
     }
