@@ -24,15 +24,23 @@ from ssas_deploy.profiles.models import HostSpec, Role
 from ssas_deploy.rendering import MASK, render_deployment, write_tree
 from ssas_deploy.sizing.minimums import least_ram_gib
 from ssas_deploy.topology import NAME_PREFIX, Placement, SshTarget, build_topology
+from tests.hardware_samples import accepted_profile, samples
 
 from .sandbox import overlay, run_with_mounts
 
 pytestmark = pytest.mark.validators
 # "@min": every host at 1 core and the least RAM `profiles validate` accepts for it, so the
 # daemons' own checkers see the smallest values any accepted hardware derives; "@max": every
-# host at the schema's most (256 cores, 4096 GiB), the largest.
-TIERS = ["small", "medium", "large", "very-large", "small@min", "very-large@min",
-         "small@max", "very-large@max"]
+# host at the schema's most (256 cores, 4096 GiB), the largest. "#i": a seeded random sample
+# of hardware, counts and colocations (tests/hardware_samples.py), raised to the least RAM
+# its refusal names where it was refused; the unit test checks many more the same way
+# against the limits written out there (tests/unit/test_hardware_extremes.py).
+SAMPLE_SEED = 1414
+SAMPLES_PER_TIER = 1
+TIERS = ["small", "medium", "large", "very-large",
+         *(f"{base}@{corner}" for corner in ("min", "max")
+           for base in ("small", "medium", "large", "very-large")),
+         *(s.label for s in samples(SAMPLE_SEED, SAMPLES_PER_TIER))]
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 
 
@@ -81,8 +89,12 @@ def largest_accepted(base: str, directory: Path) -> Path:
 
 
 def tier_deployment(name: str, tmp_path_factory):
-    """The deployment of a TIERS entry: a built-in tier, or one at its least ("@min") or
-    most ("@max") accepted hardware, on private addresses."""
+    """The deployment of a TIERS entry: a built-in tier, one at its least ("@min") or most
+    ("@max") accepted hardware, or a random sample ("#i"), on private addresses."""
+    if "#" in name:
+        [sample] = [s for s in samples(SAMPLE_SEED, SAMPLES_PER_TIER) if s.label == name]
+        profile, _ = accepted_profile(sample, tmp_path_factory.mktemp("profiles"))
+        return build(profile, private_addresses(profile))
     base, _, corner = name.partition("@")
     corners = {"min": smallest_accepted, "max": largest_accepted}
     source = (str(corners[corner](base, tmp_path_factory.mktemp("profiles"))) if corner
@@ -149,10 +161,19 @@ def test_postgresql_starts_with_the_rendered_config(tier, tmp_path):
     data = work / "data"
     init = as_postgres(PG_BIN / "initdb", "-D", data, "-A", "trust")
     assert init.returncode == 0, init.stderr
-    if name.endswith("@max"):  # terabytes of shared_buffers: checked, not allocated here
-        _postgres_reads_the_config(deployment, confs, out, work, data)
-        return
-    for item in confs:
+    # Terabytes of shared_buffers ("@max"), and a random sample's files but its first that
+    # fits this machine: checked by `postgres -C`, not allocated here.
+    if name.endswith("@max"):
+        started = []
+    elif "#" in name:
+        started = [c for c in confs if _pg_bytes(deployment.host_vars[c.host][
+            "postgresql_settings"]["shared_buffers"]) < _ram_bytes() // 8][:1]
+    else:
+        started = confs
+    checked = [c for c in confs if c not in started]
+    if checked:
+        _postgres_reads_the_config(deployment, checked, out, work, data)
+    for item in started:
         conf_dir = work / item.host
         shutil.copytree(out / item.host / "etc/postgresql/15/main", conf_dir)
         for path in (conf_dir, *conf_dir.iterdir()):
@@ -181,6 +202,10 @@ def test_postgresql_starts_with_the_rendered_config(tier, tmp_path):
     shutil.rmtree(work)
 
 
+def _ram_bytes() -> int:
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
 def _postgres_reads_the_config(deployment, confs, out: Path, work: Path, data: Path) -> None:
     """`postgres -C` loads each rendered file (it refuses any value out of range or of the
     wrong kind, and max_connections plus workers over its backend limit) and reports what
@@ -196,7 +221,7 @@ def _postgres_reads_the_config(deployment, confs, out: Path, work: Path, data: P
         assert result.returncode == 0, f"{item.host}: {result.stderr}"
         shared_buffers = deployment.host_vars[item.host]["postgresql_settings"]["shared_buffers"]
         assert int(result.stdout) * 1024**2 > _pg_bytes(shared_buffers), result.stdout  # MB
-    shutil.rmtree(work)
+        shutil.rmtree(conf_dir)
 
 
 def _pg_bytes(text: str) -> int:
@@ -205,6 +230,83 @@ def _pg_bytes(text: str) -> int:
         if text.endswith(unit):
             return int(text[: -len(unit)]) * factor
     return int(text)
+
+
+def test_pgbouncer_starts_with_the_rendered_config(tier):
+    """PgBouncer runs each rendered pgbouncer.ini (its pools, limits, auth and TLS settings as
+    rendered; the addresses, port and file paths moved here) and offers TLS to a client.
+
+    Only the listen address, port, socket directory, auth, log and pid files and the TLS key
+    pair are replaced: the rendered ones name the host's own address and Debian's paths.
+    """
+    need("pgbouncer", "runuser", "openssl")
+    _, _, files, out = tier
+    inis = {}
+    for item in files:  # one per content, the host's own address aside
+        if item.spec.dest.endswith("pgbouncer.ini"):
+            inis.setdefault(re.sub(r"(?m)^listen_addr = .*$", "", item.content), item)
+    if not inis:
+        pytest.skip("no PgBouncer in this tier")
+    work = Path(tempfile.mkdtemp(prefix="ssas-pgb-"))
+    try:
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                        "-subj", "/CN=ssas.test", "-keyout", work / "tls.key",
+                        "-out", work / "tls.crt"], check=True, capture_output=True)
+        for item in inis.values():
+            _pgbouncer_runs(item, out / item.host / "etc/pgbouncer/userlist.txt", work)
+    finally:
+        shutil.rmtree(work)
+
+
+def _pgbouncer_runs(item, userlist: Path, work: Path) -> None:
+    port = free_port()
+    moved = {"listen_addr": "127.0.0.1", "listen_port": port, "unix_socket_dir": work,
+             "auth_file": work / "userlist.txt", "logfile": work / "pgbouncer.log",
+             "pidfile": work / "pgbouncer.pid", "client_tls_key_file": work / "tls.key",
+             "client_tls_cert_file": work / "tls.crt"}
+    text = item.content
+    for key, value in moved.items():
+        text, found = re.subn(rf"(?m)^{key} = .*$", f"{key} = {value}", text)
+        assert found == 1, f"{item.host}: no {key} in pgbouncer.ini"
+    shutil.copy(userlist, work / "userlist.txt")
+    (work / "pgbouncer.ini").write_text(text)
+    (work / "pgbouncer.log").unlink(missing_ok=True)
+    for path in (work, *work.iterdir()):
+        shutil.chown(path, "postgres", "postgres")
+    server = subprocess.Popen(["runuser", "-u", "postgres", "--", "pgbouncer",
+                               str(work / "pgbouncer.ini")],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        answer = _ssl_request(port, server)
+        log = (work / "pgbouncer.log").read_text() if (work / "pgbouncer.log").exists() else ""
+        assert answer == b"S", f"{item.host}: no TLS offered ({answer!r})\n{log}"
+        assert not re.search(r"(?m) (ERROR|FATAL) ", log), f"{item.host}: {log}"
+    finally:
+        # The pooler this test started (its pid file is in this test's own directory);
+        # runuser exits with it.
+        pid = work / "pgbouncer.pid"
+        try:
+            os.kill(int(pid.read_text().strip()), 15)
+        except (OSError, ValueError):
+            server.terminate()
+        server.communicate(timeout=15)
+
+
+def _ssl_request(port: int, server: subprocess.Popen) -> bytes:
+    """PostgreSQL's SSLRequest to the pooler: b"S" when it offers TLS."""
+    deadline = time.monotonic() + 15
+    while True:
+        if server.poll() is not None:
+            raise AssertionError(f"pgbouncer exited {server.returncode}: "
+                                 f"{server.stdout.read()}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=2) as conn:
+                conn.sendall((8).to_bytes(4, "big") + (80877103).to_bytes(4, "big"))
+                return conn.recv(1)
+        except ConnectionRefusedError:
+            if time.monotonic() > deadline:
+                raise AssertionError("pgbouncer did not listen") from None
+            time.sleep(0.1)
 
 
 def test_redis_loads_each_rendered_config(tier, tmp_path):
