@@ -77,6 +77,7 @@ def print_plan(console: Console, deployment: Deployment, files: list[RenderedFil
         console.print(backups)
     if explain:
         print_ha_layout(console, ha_layout(deployment))
+        console.print(_alerts_table(deployment))
     for host in deployment.topology.hosts:
         if not deployment.sizing.hosts[host.name].explained():
             continue  # nothing derived from its hardware (the backup host)
@@ -85,6 +86,17 @@ def print_plan(console: Console, deployment: Deployment, files: list[RenderedFil
         else:
             console.print(_settings_table(deployment, host.name))
     console.print(_files_table(files))
+
+
+def _alerts_table(deployment: Deployment) -> Table:
+    """The alert rules' thresholds and where each comes from (ssas_deploy/monitoring.py)."""
+    from ssas_deploy.monitoring import RENDER_PATH, alert_rows
+
+    table = Table("alert", "warning", "critical", "source",
+                  title=f"Alert rules (render: {RENDER_PATH})")
+    for row in alert_rows(deployment):
+        table.add_row(*row)
+    return table
 
 
 def _topology_table(deployment: Deployment) -> Table:

@@ -17,17 +17,25 @@ def render(
 ) -> None:
     """Write DIR/<host>/<path on host> for every file, plus DIR/manifest.json.
 
-    Secrets are masked: the real values are only ever written on the hosts.
+    Secrets are masked: the real values are only ever written on the hosts. Files of the
+    whole deployment that no host gets yet (the Prometheus alert rules) go to
+    DIR/_deployment/.
     """
+    from ssas_deploy import monitoring
     from ssas_deploy.rendering import manifest, render_deployment, write_tree
 
     with reporting():
         deployment = load_deployment(profile, inventory)
         files = render_deployment(deployment)
         write_tree(files, out_dir)
+        rules = out_dir / monitoring.RENDER_PATH
+        rules.parent.mkdir(parents=True, exist_ok=True)
+        rules.write_text(monitoring.render_alert_rules(deployment), encoding="utf-8")
+        deployment_files = [{"path": monitoring.RENDER_PATH, "template": monitoring.TEMPLATE,
+                             "installed_by": None, "install_path": monitoring.INSTALL_PATH}]
         (out_dir / "manifest.json").write_text(
-            json.dumps({"profile": deployment.profile.name, "files": manifest(files)},
-                       indent=2) + "\n",
+            json.dumps({"profile": deployment.profile.name, "files": manifest(files),
+                        "deployment_files": deployment_files}, indent=2) + "\n",
             encoding="utf-8",
         )
         hosts = len(deployment.host_vars)
