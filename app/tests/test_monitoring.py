@@ -85,7 +85,7 @@ def _sample(text, prefix):
 
 def test_metrics_exposes_guide_names_and_counts_requests(teacher_client):
     client = Client()
-    label = 'ssas_requests_total{endpoint="monitoring/health/",method="GET"}'
+    label = 'ssas_requests_total{endpoint="monitoring/health/",method="GET",status="2xx"}'
     before = _sample(client.get("/metrics").content.decode(), label)
     client.get("/monitoring/health/")
     client.get("/monitoring/health/")
@@ -106,6 +106,25 @@ def test_unknown_urls_do_not_create_label_values():
     text = client.get("/metrics").content.decode()
     assert "no/such" not in text
     assert 'endpoint="<unmatched>"' in text
+
+
+def test_requests_are_counted_by_status_class():
+    """The error-rate alert divides 5xx by all requests: the label is the class, not the code."""
+    client = Client()
+    health = 'ssas_requests_total{endpoint="monitoring/health/",method="GET",status="5xx"}'
+    missing = 'ssas_requests_total{endpoint="<unmatched>",method="GET",status="4xx"}'
+    text = client.get("/metrics").content.decode()
+    errors, not_found = _sample(text, health), _sample(text, missing)
+    from django.db.backends.base.base import BaseDatabaseWrapper
+
+    with mock.patch.object(BaseDatabaseWrapper, "cursor",
+                           side_effect=OperationalError("connection refused")):
+        assert client.get("/monitoring/health/").status_code == 503
+    assert client.get("/no/such/page").status_code == 404
+    text = client.get("/metrics").content.decode()
+    assert _sample(text, health) == errors + 1
+    assert _sample(text, missing) == not_found + 1
+    assert 'status="404"' not in text and 'status="503"' not in text
 
 
 def test_multiprocess_mode_aggregates_processes(tmp_path):

@@ -20,8 +20,15 @@ from prometheus_client import (
     multiprocess,
 )
 
-REQUEST_COUNT = Counter("ssas_requests_total", "Total requests", ["method", "endpoint"])
-REQUEST_LATENCY = Histogram("ssas_request_duration_seconds", "Request latency")
+# `status` is the response's class (2xx, 3xx, 4xx, 5xx): the error rate alert (5xx / all)
+# needs it, and five values keep the series count low.
+REQUEST_COUNT = Counter("ssas_requests_total", "Total requests",
+                        ["method", "endpoint", "status"])
+# The default buckets plus 2 s: the guide's p95 thresholds (2 s warning, 5 s critical) are
+# bucket bounds, so the alerts compare exact counts, not an interpolation across 1-2.5 s.
+REQUEST_LATENCY = Histogram("ssas_request_duration_seconds", "Request latency",
+                            buckets=(.005, .01, .025, .05, .075, .1, .25, .5, .75, 1.0, 2.0,
+                                     2.5, 5.0, 7.5, 10.0, float("inf")))
 # Both gauges are computed from the database at scrape time, so the latest value wins.
 ACTIVE_USERS = Gauge("ssas_active_users", "Users seen in the activity window",
                      multiprocess_mode="livemostrecent")

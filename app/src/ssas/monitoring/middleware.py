@@ -18,6 +18,11 @@ def _time_query(execute, sql, params, many, context):
         DB_QUERY_TIME.observe(time.perf_counter() - start)
 
 
+def status_class(code: int) -> str:
+    """`2xx`, `4xx`, `5xx`...: the `status` label (a handful of values, not one per code)."""
+    return f"{code // 100}xx" if 100 <= code <= 599 else "other"
+
+
 class MetricsMiddleware:
     """Counts requests per URL *pattern* (bounded label values) and times them and their SQL."""
 
@@ -31,7 +36,8 @@ class MetricsMiddleware:
         match = getattr(request, "resolver_match", None)
         endpoint = match.route if match else "<unmatched>"
         method = request.method if request.method in _METHODS else "OTHER"
-        REQUEST_COUNT.labels(method=method, endpoint=endpoint).inc()
+        REQUEST_COUNT.labels(method=method, endpoint=endpoint,
+                             status=status_class(response.status_code)).inc()
         REQUEST_LATENCY.observe(time.perf_counter() - start)
         return response
 
