@@ -6,6 +6,7 @@ upstream is the stand-in backend of prepare.yml on 127.0.0.1:8000.
 
 import json
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -315,3 +316,40 @@ def test_self_signed_certificate_is_valid_at_most_366_days(host, hostvars):
     check = f"openssl x509 -noout -in {hostvars['nginx_tls_certificate']} -checkend"
     assert host.run(f"{check} {300 * 86400}").rc == 0
     assert host.run(f"{check} {367 * 86400}").rc == 1
+
+
+# Last in this file: it uses up the sign-in zone's burst for 127.0.0.1.
+SIGN_IN_BURST_PROBE = r"""
+import http.client, json, ssl, sys
+context = ssl._create_unverified_context()
+connection = http.client.HTTPSConnection("127.0.0.1", 443, context=context, timeout=10)
+codes = {}
+for path in sys.argv[1:]:
+    for n in range(40):
+        # A new made-up session cookie and forwarded address on every request: neither may
+        # be what the limit counts.
+        connection.request("GET", path, headers={
+            "Cookie": f"sessionid=forged{n}", "X-Forwarded-For": f"198.51.100.{n}"})
+        response = connection.getresponse()
+        response.read()
+        codes.setdefault(path, []).append(response.status)
+print(json.dumps(codes))
+"""
+
+
+def test_sign_in_limit_counts_the_client_not_its_cookie(host, hostvars):
+    """40 quick sign-in requests per path from one address, each with its own forged cookie
+    and X-Forwarded-For: past the zone's burst nginx answers 429, whichever sign-in path
+    (the app's, the admin's, password reset) is asked."""
+    paths = ["/accounts/login/", "/admin/login/", "/accounts/password_reset/"]
+    out = host.run("python3 -c " + shlex.quote(SIGN_IN_BURST_PROBE) + " " + " ".join(paths))
+    assert out.rc == 0, out.stderr
+    codes = json.loads(out.stdout)
+    burst = hostvars["nginx_login_burst"]
+    first = codes[paths[0]]
+    # burst + 1 at once, and one more per 60 s / rate while the probe runs (well under a second).
+    assert first.count(200) <= burst + 2, first
+    assert first.count(429) >= 40 - burst - 2, first
+    for path in paths[1:]:  # the same zone, already spent
+        assert codes[path].count(429) >= 38, (path, codes[path])
+    assert set(first) | set(codes[paths[1]]) | set(codes[paths[2]]) <= {200, 429}
