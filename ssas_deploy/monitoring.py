@@ -14,6 +14,7 @@ role of issue #12 will copy it into Prometheus's rule_files on the monitoring ho
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from itertools import pairwise
 
 from ssas_deploy.context.build import Deployment
@@ -64,19 +65,28 @@ _SCHEDULE_FROM = datetime(2024, 1, 1, tzinfo=UTC)
 _SCHEDULE_SPAN = timedelta(days=366)
 
 
-def schedule_gap_s(*calendars: str) -> int:
-    """The longest time (s) between two consecutive runs of the union of systemd OnCalendar
-    schedules, over one year (evaluated in UTC; a DST shift is within the grace)."""
+@cache
+def _schedule_runs(expression: str) -> frozenset[datetime]:
+    """The runs of one OnCalendar schedule over the year (each walked once per process:
+    the full backup's schedule is asked for twice)."""
     from oncalendar import OnCalendar
 
     end = _SCHEDULE_FROM + _SCHEDULE_SPAN
     runs: set[datetime] = set()
+    # A schedule of more than 20,000 runs a year has its longest gap among them.
+    for count, when in enumerate(OnCalendar(expression, _SCHEDULE_FROM)):
+        if when > end or count > 20_000:
+            break
+        runs.add(when)
+    return frozenset(runs)
+
+
+def schedule_gap_s(*calendars: str) -> int:
+    """The longest time (s) between two consecutive runs of the union of systemd OnCalendar
+    schedules, over one year (evaluated in UTC; a DST shift is within the grace)."""
+    runs: set[datetime] = set()
     for expression in calendars:
-        # A schedule of more than 20,000 runs a year has its longest gap among them.
-        for count, when in enumerate(OnCalendar(expression, _SCHEDULE_FROM)):
-            if when > end or count > 20_000:
-                break
-            runs.add(when)
+        runs |= _schedule_runs(expression)
     ordered = sorted(runs)
     if len(ordered) < 2:
         return int(_SCHEDULE_SPAN.total_seconds())

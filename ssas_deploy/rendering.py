@@ -79,9 +79,12 @@ def render_deployment(
 
 def write_tree(files: list[RenderedFile], out: Path) -> None:
     """DIR/<host>/<absolute path on that host>, with the modes the host will have."""
+    made: set[Path] = set()  # directories made (or found) already: one mkdir each
     for item in files:
         target = out / item.host / item.spec.dest.lstrip("/")
-        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.parent not in made:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            made.add(target.parent)
         target.write_text(item.content, encoding="utf-8")
         target.chmod(int(item.spec.mode, 8))
 

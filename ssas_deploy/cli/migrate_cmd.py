@@ -28,7 +28,6 @@ from ssas_deploy.errors import (
     Problem,
     SsasDeployError,
 )
-from ssas_deploy.ssh import ssh_prefix
 
 READY_TIMEOUT_S = 180
 
@@ -265,6 +264,8 @@ def _how_to_restart(source) -> None:
 
 
 def _restart_commands(source, console=None) -> None:
+    from ssas_deploy.ssh import ssh_prefix
+
     console = console or out()
     for host in _app_hosts(source):
         units = " ".join(_units(source, host))

@@ -22,8 +22,6 @@ from ssas_deploy.errors import (
     EXIT_INVALID_INPUT,
     InvalidInputError,
 )
-from ssas_deploy.inventory import known_hosts_for
-from ssas_deploy.ssh import shell_word
 
 AtOption = Annotated[str | None, typer.Option(
     "--at", help="Restore the databases as they were at this moment, UTC: "
@@ -49,6 +47,7 @@ def restore(inventory: InventoryRequired, profile: ProfileDefaulted = None,
     Latest state by default; --at for a moment (UTC), --backup for one backup as it ended;
     --to-host onto a new machine that replaces a database host.
     """
+    from ssas_deploy.inventory import known_hosts_for
     from ssas_deploy.restore import replacement as rep
     from ssas_deploy.restore.run import prepare, stanza_hosts
 
@@ -97,6 +96,7 @@ def _forget_replaced_host_keys(deployment, replacements, inventory: Path) -> str
 
     Returns the known_hosts text as it was (None when there was no file), which the caller
     writes back if the restore is refused or not confirmed."""
+    from ssas_deploy.inventory import known_hosts_for
     from ssas_deploy.runner.host_keys import forget_host_key
 
     known_hosts = known_hosts_for(inventory)
@@ -206,6 +206,7 @@ def _record(inventory: Path, plan, outcome, seconds: float) -> None:
 def _way_back(deployment, plan, inventory: Path, at, labels, app_running: bool,
               profile: str | None = None) -> None:
     from ssas_deploy.restore.run import way_back
+    from ssas_deploy.ssh import shell_word
 
     console = err()
     if app_running:
