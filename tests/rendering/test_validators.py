@@ -20,11 +20,11 @@ import pytest
 
 from ssas_deploy.context.build import build
 from ssas_deploy.profiles.loader import load_profile
-from ssas_deploy.profiles.models import HostSpec, Role
 from ssas_deploy.rendering import MASK, render_deployment, write_tree
 from ssas_deploy.sizing.minimums import least_ram_gib
-from ssas_deploy.topology import NAME_PREFIX, Placement, SshTarget, build_topology
+from ssas_deploy.topology import build_topology
 from tests.hardware_samples import accepted_profile, samples
+from tests.private_inventory import private_addresses
 
 from .sandbox import overlay, run_with_mounts
 
@@ -50,18 +50,6 @@ def need(*tools: str) -> None:
         pytest.fail(f"validator tools missing in CI: {missing}")
     if missing:
         pytest.skip(f"missing {missing}; run scripts/test.sh to install them")
-
-
-def private_addresses(profile) -> dict[Role, Placement]:
-    """An inventory as a school would write it: every host on a private address."""
-    placements = {}
-    for group, role in enumerate(Role, start=1):
-        spec = profile.hosts.spec(role)
-        if isinstance(spec, HostSpec):
-            names = [f"{NAME_PREFIX[role]}-{i + 1}" for i in range(spec.count)]
-            placements[role] = Placement(names, [f"10.20.{group}.{i + 10}" for i in
-                                                 range(spec.count)], [SshTarget()] * spec.count)
-    return placements
 
 
 def smallest_accepted(base: str, directory: Path) -> Path:

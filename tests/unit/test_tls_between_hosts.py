@@ -16,27 +16,14 @@ import pytest
 
 from ssas_deploy.context.build import build
 from ssas_deploy.profiles.loader import load_profile
-from ssas_deploy.profiles.models import HostSpec, Role
 from ssas_deploy.rendering import render_deployment
-from ssas_deploy.topology import NAME_PREFIX, Placement, SshTarget
+from tests.private_inventory import private_addresses
 
 # medium: the database shares the web host (only the backup host is apart), so it has no
 # database link between hosts; it is here so that a change which moves one off-host is seen.
 TIERS = ["medium", "large", "very-large"]
 LOOPBACK = {"127.0.0.1", "127.0.0.1/32", "::1", "::1/128", "localhost", "samehost"}
 TLS_MODES = {"require", "verify-ca", "verify-full"}
-
-
-def private_addresses(profile) -> dict[Role, Placement]:
-    placements = {}
-    for group, role in enumerate(Role, start=1):
-        spec = profile.hosts.spec(role)
-        if isinstance(spec, HostSpec):
-            names = [f"{NAME_PREFIX[role]}-{i + 1}" for i in range(spec.count)]
-            placements[role] = Placement(names, [f"10.20.{group}.{i + 10}"
-                                                 for i in range(spec.count)],
-                                         [SshTarget()] * spec.count)
-    return placements
 
 
 @pytest.fixture(scope="module", params=[(t, a) for t in TIERS for a in ("names", "private")],
