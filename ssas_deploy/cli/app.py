@@ -1,5 +1,7 @@
 """The `ssas-deploy` command: one module per verb group, wired together here."""
 
+import gc
+
 import typer
 
 from ssas_deploy.cli import (
@@ -46,4 +48,12 @@ app.command("hostvars", hidden=False)(render_cmd.hostvars)
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    finally:
+        # The command has finished. At exit the interpreter would run a full garbage
+        # collection over every object the imports made (pydantic's schemas, typer's
+        # commands, the templates): ~40 ms of CPU, a tenth of a cold `render`. Freezing
+        # them skips that pass; the OS takes the memory back. Standard streams are still
+        # flushed and atexit handlers still run.
+        gc.freeze()
