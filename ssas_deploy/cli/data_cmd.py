@@ -118,14 +118,16 @@ def _refuse(message: str):
 
 
 def _show(report: dict) -> None:
-    from rich.table import Table
+    from rich.table import Column, Table
 
     for line in report["errors"]:
         display_error(line)
     hidden = report["error_count"] - len(report["errors"])
     if hidden:
         display_error(f"... and {hidden} more")
-    table = Table("file", "kind", "created", "updated", "unchanged", "bad", "ignored columns")
+    # A narrow terminal folds a long file name onto the next line rather than cutting it.
+    table = Table(Column("file", overflow="fold"), "kind", "created", "updated", "unchanged",
+                  "bad", Column("ignored columns", overflow="fold"))
     for f in report["files"]:
         table.add_row(f["file"], f["kind"], str(f["created"]), str(f["updated"]),
                       str(f["unchanged"]), str(f["skipped"]), ", ".join(f["ignored_columns"]))

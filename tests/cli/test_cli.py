@@ -200,3 +200,45 @@ def test_a_narrow_terminal_folds_paths_rather_than_cutting_them(monkeypatch):
     cells = "".join(line.split("│")[2].strip() for line in files.splitlines()
                     if line.count("│") == 6)
     assert "/etc/postgresql/15/main/postgresql.conf" in cells
+
+
+def test_plan_through_a_real_pipe_prints_every_path_whole():
+    # A real process writing into a pipe (not CliRunner's stream): rich sees no terminal.
+    import os
+    import subprocess
+    import sys
+
+    from ssas_deploy.cli.options import load_deployment
+    from ssas_deploy.files import files_for_host
+
+    env = {k: v for k, v in os.environ.items() if k not in ("SSAS_DEPLOY_WIDTH", "COLUMNS")}
+    result = subprocess.run([sys.executable, "-m", "ssas_deploy", "plan", "--profile",
+                             "very-large"], capture_output=True, text=True, env=env,
+                            check=True)
+    assert "…" not in result.stdout
+    deployment = load_deployment("very-large", None, warn=False)
+    paths = {spec.dest for hv in deployment.host_vars.values() for spec in files_for_host(hv)}
+    longest = max(paths, key=len)
+    assert len(longest) > 60
+    for path in paths:
+        assert path in result.stdout, path
+
+
+def test_the_data_import_table_folds_a_long_file_name_in_a_narrow_terminal(monkeypatch,
+                                                                          capsys):
+    from ssas_deploy.cli import data_cmd
+
+    name = "/srv/exports/2026/autumn-term/year-11/students-with-a-very-long-name.csv"
+    report = {"errors": [], "error_count": 0, "dry_run": True, "committed": False,
+              "files": [{"file": name, "kind": "students", "created": 1, "updated": 0,
+                         "unchanged": 0, "skipped": 0, "ignored_columns": []}]}
+    monkeypatch.setenv("SSAS_DEPLOY_WIDTH", "60")
+    data_cmd._show(report)
+    output = capsys.readouterr().out
+    column = [line.split("│")[1].strip() for line in output.splitlines()
+              if line.count("│") == 8]
+    assert not any("…" in cell for cell in column)
+    assert name in "".join(column)
+    monkeypatch.delenv("SSAS_DEPLOY_WIDTH")
+    data_cmd._show(report)  # piped: one line, the name whole
+    assert name in capsys.readouterr().out
