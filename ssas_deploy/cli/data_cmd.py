@@ -12,9 +12,7 @@ listed as FILE:ROW: column: message); with --skip-bad-rows the good rows are kep
 ones listed, and the exit code is 3.
 """
 
-import io
 import json
-import tarfile
 from pathlib import Path
 from typing import Annotated
 
@@ -91,6 +89,9 @@ def _pack(files: list[Path]) -> bytes:
     """The files as an uncompressed tar stream, each named as the user gave it (so every
     message from the host names the user's file). Exit 2 before any connection when one
     cannot be read or they are too large."""
+    import io
+    import tarfile
+
     buffer = io.BytesIO()
     total = 0
     with tarfile.open(fileobj=buffer, mode="w") as archive:

@@ -15,7 +15,6 @@ role, the password file exists or cannot be written, no such user).
 import json
 import os
 import re
-import secrets
 from pathlib import Path
 from typing import Annotated
 
@@ -134,6 +133,8 @@ def _check_name(name: str) -> None:
 
 
 def _with_new_password(profile, inventory: Path, password_file: Path, *args: str) -> None:
+    import secrets
+
     password = secrets.token_urlsafe(16)
     if password_file.is_dir():
         display_error(f"{password_file} is a directory: name a file in it (nothing was "
