@@ -5,7 +5,7 @@ from django.core.cache import caches
 from django.test import Client
 from rest_framework.test import APIClient
 
-from ssas.api.throttles import MLThrottle, UserThrottle
+from ssas.api.throttles import MLPageThrottle, MLThrottle, UserThrottle
 from ssas.ml.models import BatchJob
 
 
@@ -13,8 +13,9 @@ from ssas.ml.models import BatchJob
 def tight(monkeypatch, settings):
     settings.CACHES = {**settings.CACHES, "throttle": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "throttle"}}
-    rates = {"ml": "2/min", "user": "1000/hour"}
+    rates = {"ml": "2/min", "user": "1000/hour", "ml_page": "2/min"}
     monkeypatch.setattr(MLThrottle, "THROTTLE_RATES", rates)
+    monkeypatch.setattr(MLPageThrottle, "THROTTLE_RATES", rates)
     monkeypatch.setattr(UserThrottle, "THROTTLE_RATES", rates)
     caches["throttle"].clear()
     yield
@@ -44,3 +45,25 @@ def test_starting_batches_from_the_page_counts_against_the_ml_limit(
     api = APIClient()
     api.force_authenticate(admin_user)
     assert api.get("/api/anomalies/").status_code == 429
+
+
+def test_pages_that_run_ml_work_count_per_user_and_then_show_without_it(
+        trained, admin_user, counsellor, tight):
+    """A student's page runs three analyses: past the user's `ml_page` limit the page still
+    answers (scores stay readable) but runs none and says why; another user is not affected."""
+    from ssas.students.models import Student
+
+    student = Student.objects.filter(class_name="9A").order_by("pk").first()
+    browser = Client()
+    browser.force_login(admin_user)
+    pages = [browser.get(f"/students/{student.pk}/") for _ in range(3)]
+    assert [r.status_code for r in pages] == [200, 200, 200]
+    assert 'id="prediction"' in pages[1].content.decode()
+    paused = pages[2].content.decode()
+    assert 'id="prediction"' not in paused and 'id="careers"' not in paused
+    assert "You have opened many analyses in the last hour" in paused
+    overview = browser.get(f"/schools/{student.school.code}/").content.decode()
+    assert "You have opened many analyses in the last hour" in overview
+    other = Client()
+    other.force_login(counsellor)
+    assert 'id="prediction"' in other.get(f"/students/{student.pk}/").content.decode()

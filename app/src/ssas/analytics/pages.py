@@ -15,7 +15,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from ssas.api.throttles import MLThrottle
+from ssas.api.throttles import MLPageThrottle, MLThrottle
 from ssas.ml import service
 from ssas.ml.models import BatchJob
 from ssas.ml.tasks import start_batch_job
@@ -42,6 +42,17 @@ def _ml(call, *args):
         return None, str(exc)
 
 
+def _ml_page_allowed(request) -> tuple[bool, str]:
+    """Whether this page view may run its ML work (the user's `ml_page` limit), and if not
+    the note shown in the analyses' place."""
+    throttle = MLPageThrottle()
+    if throttle.allow_request(request, None):
+        return True, ""
+    minutes = math.ceil((throttle.wait() or 60) / 60)
+    return False, ("You have opened many analyses in the last hour; they show again in about "
+                   f"{minutes} minute{'s' if minutes != 1 else ''}.")
+
+
 @login_required
 def school_overview(request, code):
     school = get_object_or_404(School, code=code)
@@ -57,7 +68,10 @@ def school_overview(request, code):
             .filter(average__isnull=False).order_by("-average")[:10])
     classes = (students.values("grade", "class_name").annotate(n=Count("id"))
                .order_by("grade", "class_name"))
-    flagged, ml_note = _ml(service.detect_anomalies, school.pk)
+    allowed, ml_note = _ml_page_allowed(request)
+    flagged = None
+    if allowed:
+        flagged, ml_note = _ml(service.detect_anomalies, school.pk)
     if flagged is not None:
         names = students.in_bulk([f["id"] for f in flagged])
         flagged = [{**f, "student": names[f["id"]]} for f in flagged if f["id"] in names]
@@ -103,9 +117,12 @@ def student_page(request, pk):
     over_time = _chart("line", [f"{year} T{term}" for year, term in periods],
                        [(name, [by_cell.get((name, *p)) for p in periods])
                         for name in subjects], 100)
-    prediction, prediction_note = _ml(service.predict_performance, student.pk)
-    careers, careers_note = _ml(service.recommend_careers, student.pk)
-    peers, _ = _ml(service.find_peers, student.pk)
+    allowed, paused = _ml_page_allowed(request)
+    prediction, prediction_note, careers, careers_note, peers = None, paused, None, paused, None
+    if allowed:
+        prediction, prediction_note = _ml(service.predict_performance, student.pk)
+        careers, careers_note = _ml(service.recommend_careers, student.pk)
+        peers, _ = _ml(service.find_peers, student.pk)
     if peers and not sees_every_student(request.user):
         visible = set(visible_students(request.user).filter(
             pk__in=[p["id"] for p in peers]).values_list("pk", flat=True))

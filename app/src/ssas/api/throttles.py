@@ -28,3 +28,11 @@ class MLThrottle(SharedCache, UserRateThrottle):
     which the load balancer's ML location must match (ssas-deploy tests this)."""
 
     scope = "ml"
+
+
+class MLPageThrottle(SharedCache, UserRateThrottle):
+    """The staff pages that run ML work (a student's page, a school's overview), per user
+    (rate `ml_page`, above `ml`: a teacher reads many students in a row). Past it a page
+    shows without its analyses (ssas.analytics.pages)."""
+
+    scope = "ml_page"

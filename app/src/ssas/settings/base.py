@@ -140,7 +140,7 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_THROTTLE_CLASSES": ["ssas.api.throttles.UserThrottle"],
     # Per signed-in user (ssas.api.throttles); the load balancer limits per address.
-    "DEFAULT_THROTTLE_RATES": {"user": "2000/hour", "ml": "120/hour"},
+    "DEFAULT_THROTTLE_RATES": {"user": "2000/hour", "ml": "120/hour", "ml_page": "600/hour"},
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
 
