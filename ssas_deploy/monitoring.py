@@ -61,7 +61,7 @@ BACKUP_GRACE_S = 4 * 3600 + 600
 BACKUP_METRIC = "ssas_backup_last_success_timestamp_seconds"
 # A fixed year to walk the schedules through (rendering stays deterministic); 2024 has a
 # leap day and 53 Mondays.
-_SCHEDULE_FROM = datetime(2024, 1, 1, tzinfo=UTC)
+SCHEDULE_FROM = datetime(2024, 1, 1, tzinfo=UTC)
 _SCHEDULE_SPAN = timedelta(days=366)
 
 
@@ -71,10 +71,10 @@ def _schedule_runs(expression: str) -> frozenset[datetime]:
     the full backup's schedule is asked for twice)."""
     from oncalendar import OnCalendar
 
-    end = _SCHEDULE_FROM + _SCHEDULE_SPAN
+    end = SCHEDULE_FROM + _SCHEDULE_SPAN
     runs: set[datetime] = set()
     # A schedule of more than 20,000 runs a year has its longest gap among them.
-    for count, when in enumerate(OnCalendar(expression, _SCHEDULE_FROM)):
+    for count, when in enumerate(OnCalendar(expression, SCHEDULE_FROM)):
         if when > end or count > 20_000:
             break
         runs.add(when)

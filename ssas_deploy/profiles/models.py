@@ -153,6 +153,25 @@ class Backup(Strict):
         int, Field(ge=0, le=520, description="restic forget --keep-weekly.")
     ] = 8
 
+    @field_validator("full_on_calendar", "diff_on_calendar", "files_on_calendar")
+    @classmethod
+    def _readable_schedule(cls, value: str) -> str:
+        """A schedule the alert rules can walk (the oncalendar package, systemd.time(7)'s
+        syntax): a bad hour or day is refused here, at its line, not by `render`."""
+        from oncalendar import OnCalendar as Schedule
+        from oncalendar import OnCalendarError
+
+        from ssas_deploy.monitoring import SCHEDULE_FROM
+
+        try:
+            next(iter(Schedule(value, SCHEDULE_FROM)))
+        except (OnCalendarError, ValueError) as exc:
+            raise ValueError(f"'{value}' is not a systemd OnCalendar schedule ({exc}); e.g. "
+                             "'Sun *-*-* 01:30:00' or 'Mon..Sat 02:00'") from None
+        except StopIteration:
+            raise ValueError(f"'{value}' never runs") from None
+        return value
+
 
 class Targets(Strict):
     """The guide's performance targets for the tier."""

@@ -147,6 +147,28 @@ def test_bad_calendar_is_refused(write_profile):
     assert "backup.full_on_calendar" in str(caught.value)
 
 
+@pytest.mark.parametrize(("schedule", "why"), [
+    ("Mon..Fri 25:00", "Bad hour"),
+    ("*-02-30 00:00", "never runs"),
+])
+def test_a_schedule_that_cannot_run_is_refused_at_its_line(write_profile, schedule, why):
+    """The alert rules walk the schedules when rendering: a bad one is refused by validate
+    (exit 2 at its line), not found by render."""
+    path = write_profile(f"name: bad\nextends: small\nbackup:\n  files_on_calendar: '{schedule}'\n")
+    with pytest.raises(InvalidInputError) as caught:
+        load_profile_with_warnings(str(path))
+    assert f"{path}:4: backup.files_on_calendar" in str(caught.value)
+    assert why in str(caught.value)
+
+
+def test_the_usual_schedule_forms_are_accepted(write_profile):
+    path = write_profile("name: ok\nextends: small\nbackup:\n  full_on_calendar: weekly\n"
+                         "  diff_on_calendar: 'Mon..Sat 02:00'\n"
+                         "  files_on_calendar: '*-*-* 03:30:00'\n")
+    profile, _ = load_profile_with_warnings(str(path))
+    assert profile.backup.full_on_calendar == "weekly"
+
+
 def test_pgbackrest_info_is_parsed_into_rows():
     text = json.dumps([{
         "name": "ssas", "status": {"code": 0, "message": "ok"},
