@@ -1,13 +1,14 @@
 """hosts.yaml: which address plays each role of the profile, checked against the profile."""
 
 import difflib
+import ipaddress
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ssas_deploy.errors import InvalidInputError, Problem
-from ssas_deploy.profiles.models import HostSpec, Profile, Role
+from ssas_deploy.profiles.models import HostSpec, Profile, Role, is_host_name_or_ipv4
 from ssas_deploy.profiles.yaml_source import load_yaml_mapping
 from ssas_deploy.topology import Placement, SshTarget
 
@@ -24,8 +25,23 @@ class SshSettings(_Strict):
 
 class InventoryHost(_Strict):
     name: Annotated[str, Field(pattern=r"^[a-zA-Z0-9][a-zA-Z0-9.-]*$")]
-    address: Annotated[str, Field(min_length=1)]
+    address: str
     ssh: SshSettings = SshSettings()
+
+    @field_validator("address")
+    @classmethod
+    def _ip_address_or_host_name(cls, value: str) -> str:
+        """The address goes unquoted into nftables, gunicorn and Django settings: an IP
+        address (v4 or v6) or a DNS host name, nothing else."""
+        try:
+            ipaddress.IPv6Address(value)
+            return value
+        except ValueError:
+            pass
+        if is_host_name_or_ipv4(value):
+            return value
+        raise ValueError(f"'{value}' is not an IP address or a host name "
+                         "(e.g. 10.0.1.5 or web1.school.internal)")
 
 
 class Inventory(_Strict):

@@ -4,6 +4,8 @@ Only shape and ranges live on the fields; checks that span several fields are in
 `cross_checks.py` so each can name the exact field it blames.
 """
 
+import ipaddress
+import re
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -116,6 +118,22 @@ class Database(Strict):
     ] = None
 
 
+# A DNS host name (RFC 1123 labels of at most 63 characters) or an IPv4 address: what goes
+# into nginx, nftables and Django settings unquoted must be no more than that.
+HOST_NAME_PATTERN = (r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+                     r"(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")
+
+
+def is_host_name_or_ipv4(value: str) -> bool:
+    """`value` is a DNS host name (at most 253 characters) or an IPv4 address; digits and
+    dots alone must be a real IPv4 address (10.0.1.300 is neither)."""
+    if re.fullmatch(r"[0-9.]+", value):
+        try:
+            return ipaddress.IPv4Address(value) is not None
+        except ValueError:
+            return False
+    return len(value) <= 253 and re.match(HOST_NAME_PATTERN, value) is not None
+
 # systemd OnCalendar expressions (systemd.time(7)); checked again by systemd-analyze on hosts.
 OnCalendar = Annotated[str, Field(pattern=r"^[A-Za-z0-9*:,./~ -]{1,100}$")]
 
@@ -190,7 +208,9 @@ class MonthlyCost(Strict):
 class Site(Strict):
     """How users reach the service."""
 
-    server_name: str = "ssas.school.internal"
+    server_name: Annotated[str, Field(
+        description="The site's host name (or IPv4 address): nginx's server_name, the "
+                    "certificate's name, Django's ALLOWED_HOSTS.")] = "ssas.school.internal"
     tls: Literal["self-signed", "provided"] = "self-signed"
     time_zone: Annotated[str, Field(description=(
         "IANA time zone of the school (e.g. Europe/London): dates on the pages and the "
@@ -198,6 +218,14 @@ class Site(Strict):
     language: Annotated[str, Field(description=(
         "Language code of the pages (Django's LANGUAGE_CODE, e.g. en-gb, fr, pt-br)."))
     ] = "en-us"
+
+    @field_validator("server_name")
+    @classmethod
+    def _host_name(cls, value: str) -> str:
+        if is_host_name_or_ipv4(value):
+            return value
+        raise ValueError(f"'{value}' is not a host name (e.g. ssas.stmarys.example: letters, "
+                         "digits and hyphens in dot-separated labels) or an IPv4 address")
 
     @field_validator("time_zone")
     @classmethod

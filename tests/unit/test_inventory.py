@@ -58,3 +58,22 @@ def test_malformed_entries_name_the_line(tmp_path):
                                 profile="small")
     assert any(m.startswith(f"{path}:3: hosts.web.0.address") for m in messages)
     assert any("hosts.web.0.port" in m and "Extra inputs" in m for m in messages)
+
+
+@pytest.mark.parametrize("address", ["10.0.1.5; rm -rf /", "10.0.1.300", "10.0.1", "web one",
+                                     "-web.example", "web..example", "x/y", "a" * 254])
+def test_an_address_is_an_ip_address_or_a_host_name(tmp_path, address):
+    """Addresses go unquoted into nftables, gunicorn and Django settings."""
+    text = f"hosts:\n  web: [{{name: web-1, address: '{address}'}}]\n"
+    path, messages = errors_for(tmp_path, text, profile="small")
+    assert any(m.startswith(f"{path}:2: hosts.web.0.address") and "not an IP address or a host"
+               in m for m in messages), messages
+
+
+@pytest.mark.parametrize("address", ["10.0.1.5", "fd00::5", "web1.school.internal", "web-1"])
+def test_ip_addresses_and_host_names_are_accepted(tmp_path, address):
+    path = tmp_path / "hosts.yaml"
+    path.write_text(f"hosts:\n  web: [{{name: web-1, address: '{address}'}}]\n"
+                    "  backup: [{name: backup-1, address: 10.9.9.9}]\n")
+    placements = load_inventory(path, load_profile("small"))
+    assert placements[Role.web].addresses == [address]

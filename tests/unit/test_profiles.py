@@ -1,3 +1,4 @@
+import json
 import re
 
 import pytest
@@ -209,3 +210,23 @@ def test_a_database_host_must_hold_its_connections_and_names_the_ram_or_pgbounce
     assert problems_of(str(write_profile(below)))
     pooled = crowd + "database: {pooler: pgbouncer}\n"
     assert load_profile_with_warnings(str(write_profile(pooled)))[0]
+
+
+@pytest.mark.parametrize("name", ["ok.example; location / { return 200 pwned; }",
+                                  "ok.example\nlisten 8080", "not a hostname!", "ssas..example",
+                                  "-bad.example", "x/y", "10.0.1.300", "\ufeffssas.example"])
+def test_server_name_is_a_host_name_or_ipv4_address(write_profile, name):
+    """It goes unquoted into nginx's server_name and the certificate's names."""
+    path = write_profile("name: bad\nextends: small\nsite:\n  server_name: " + json.dumps(name)
+                         + "\n")
+    with pytest.raises(InvalidInputError) as caught:
+        load_profile_with_warnings(str(path))
+    assert f"{path}:4: site.server_name" in str(caught.value)
+    assert "is not a host name" in str(caught.value)
+
+
+@pytest.mark.parametrize("name", ["ssas.stmarys.example", "192.168.1.20", "ssas"])
+def test_host_names_and_ipv4_addresses_are_accepted_as_server_name(write_profile, name):
+    path = write_profile(f"name: ok\nextends: small\nsite:\n  server_name: {name}\n")
+    profile, _ = load_profile_with_warnings(str(path))
+    assert profile.site.server_name == name
