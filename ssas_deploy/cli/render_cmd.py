@@ -27,19 +27,62 @@ def render(
     with reporting():
         deployment = load_deployment(profile, inventory)
         files = render_deployment(deployment)
-        write_tree(files, out_dir)
-        rules = out_dir / monitoring.RENDER_PATH
-        rules.parent.mkdir(parents=True, exist_ok=True)
-        rules.write_text(monitoring.render_alert_rules(deployment), encoding="utf-8")
+        rules_text = monitoring.render_alert_rules(deployment)
         deployment_files = [{"path": monitoring.RENDER_PATH, "template": monitoring.TEMPLATE,
                              "installed_by": None, "install_path": monitoring.INSTALL_PATH}]
-        (out_dir / "manifest.json").write_text(
-            json.dumps({"profile": deployment.profile.name, "files": manifest(files),
-                        "deployment_files": deployment_files}, indent=2) + "\n",
-            encoding="utf-8",
-        )
+        manifest_text = json.dumps({"profile": deployment.profile.name,
+                                    "files": manifest(files),
+                                    "deployment_files": deployment_files}, indent=2) + "\n"
+
+        def write(staging: Path) -> None:
+            write_tree(files, staging)
+            rules = staging / monitoring.RENDER_PATH
+            rules.parent.mkdir(parents=True, exist_ok=True)
+            rules.write_text(rules_text, encoding="utf-8")
+            (staging / "manifest.json").write_text(manifest_text, encoding="utf-8")
+
+        replace_render(out_dir, write)
         hosts = len(deployment.host_vars)
         print_raw(f"Rendered {len(files)} files for {hosts} host(s) into {out_dir}")
+
+
+def replace_render(out_dir: Path, write) -> None:
+    """Run `write(staging)` on a new directory beside `out_dir`, then put it in `out_dir`'s
+    place: a render never mixes with an earlier one's files (a host or file the profile no
+    longer has), and a failed write leaves `out_dir` as it was. `out_dir` must be new,
+    empty, or an earlier render (it has manifest.json). Raises InvalidInputError naming
+    --out otherwise, or when the directory cannot be written."""
+    import shutil
+    import tempfile
+
+    from ssas_deploy.errors import InvalidInputError, Problem
+
+    def refuse(message: str) -> InvalidInputError:
+        return InvalidInputError([Problem(out_dir, None, "--out", message)])
+
+    if out_dir.exists() or out_dir.is_symlink():
+        if not out_dir.is_dir():
+            raise refuse("is not a directory")
+        if any(out_dir.iterdir()) and not (out_dir / "manifest.json").is_file():
+            raise refuse("is neither empty nor an earlier render (no manifest.json): "
+                         "choose a new or empty directory")
+    staging = old = None
+    try:
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+        write(staging)
+        staging.chmod(0o755)
+        if out_dir.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old.", dir=out_dir.parent))
+            out_dir.rename(old / "render")
+        staging.rename(out_dir)
+        staging = None
+    except OSError as exc:
+        raise refuse(f"cannot write there: {exc.strerror or exc}") from None
+    finally:
+        for leftover in (staging, old):
+            if leftover is not None:
+                shutil.rmtree(leftover, ignore_errors=True)
 
 
 def hostvars(

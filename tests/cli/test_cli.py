@@ -1,5 +1,6 @@
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from ssas_deploy.cli.app import app
@@ -242,3 +243,34 @@ def test_the_data_import_table_folds_a_long_file_name_in_a_narrow_terminal(monke
     monkeypatch.delenv("SSAS_DEPLOY_WIDTH")
     data_cmd._show(report)  # piped: one line, the name whole
     assert name in capsys.readouterr().out
+
+
+def test_render_replaces_an_earlier_render_whole(tmp_path):
+    """medium puts PostgreSQL on web-1; a large render into the same folder must not keep it
+    (nor a file someone added to the earlier render)."""
+    out = tmp_path / "out"
+    assert invoke("render", "--profile", "medium", "--out", str(out)).exit_code == 0
+    assert (out / "web-1/etc/postgresql").is_dir()
+    (out / "web-1/stray.txt").write_text("x")
+    result = invoke("render", "--profile", "large", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert not (out / "web-1/etc/postgresql").exists()
+    assert not (out / "web-1/stray.txt").exists()
+    assert (out / "db-1/etc/postgresql").is_dir()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no staging left behind
+
+
+@pytest.mark.parametrize("kind", ["file", "foreign folder"])
+def test_render_refuses_an_out_that_is_not_its_own(tmp_path, kind):
+    out = tmp_path / "out"
+    if kind == "file":
+        out.write_text("mine")
+    else:
+        out.mkdir()
+        (out / "notes.txt").write_text("mine")
+    result = invoke("render", "--profile", "small", "--out", str(out))
+    assert result.exit_code == 2, result.output
+    assert f"{out}: --out: " in result.output
+    assert "Traceback" not in result.output
+    assert (out.read_text() if kind == "file" else (out / "notes.txt").read_text()) == "mine"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
