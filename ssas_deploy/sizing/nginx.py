@@ -34,6 +34,7 @@ def size_nginx(cores: float, peak_users: int, web: list[tuple[str, str, int, int
     peak concurrent users; `web` lists (host, address, port, cores) of each gunicorn
     backend. worker_connections is at most MAX_WORKER_CONNECTIONS (fs.nr_open / 2)."""
     processes = max(1, round(cores))
+    login_per_minute = max(30, peak_users // 4)
     # Each user may hold a few browser connections; each proxied one also uses an upstream.
     per_worker = min(MAX_WORKER_CONNECTIONS,
                      max(1024, _round_up(peak_users * 4 // processes, 512)))
@@ -64,9 +65,11 @@ def size_nginx(cores: float, peak_users: int, web: list[tuple[str, str, int, int
                         "ML routes are CPU heavy; per client address"),
         ml_burst=Derived(max(5, peak_users), f"max(5, {peak_users})",
                          "a few analyses per user in a row are normal"),
-        login_rate=Derived(f"{max(30, peak_users)}r/m", f"max(30, {peak_users}) per minute",
-                           "sign-in attempts per address: a whole staff signs in at 8:00, a "
-                           "password guesser gets a few a second at most"),
+        login_rate=Derived(f"{login_per_minute}r/m",
+                           f"max(30, {peak_users} peak users // 4) per minute",
+                           "sign-in attempts per address: with the burst, a whole staff "
+                           "signs in within a few minutes at 8:00; a password guesser gets "
+                           f"{login_per_minute / 60:.1f} a second"),
         login_burst=Derived(max(10, peak_users // 4), f"max(10, {peak_users} // 4)",
                             "the morning rush"),
         ml_read_timeout=fixed("60s", "ML analysis may take tens of seconds (the guide's 60 s)"),
