@@ -87,10 +87,12 @@ def _db_tls(f: Facts) -> Judgement:
 def _rate_limits(f: Facts) -> Judgement:
     if not f.api_rate:
         return not_yet("no nginx host in this topology applies request limits")
-    return _applied(f, f"nginx limits `/api/` to {f.api_rate} and the ML endpoints to "
-                       f"{f.ml_rate} per client address (sized for a school behind one NAT "
-                       "address), sign-in attempts too; the app limits each signed-in user "
-                       "(2,000 API calls and 120 ML analyses an hour); excess gets HTTP 429")
+    return _applied(f, f"nginx limits `/api/` and the pages to {f.api_rate} and the ML "
+                       f"routes and pages to {f.ml_rate} per client (an IPv4 address or an "
+                       "IPv6 /64; sized for a school behind one NAT address), sign-in and "
+                       "password reset too; the app limits each signed-in user (2,000 API "
+                       "calls and 120 ML analyses an hour, 600 pages with analyses); excess "
+                       "gets HTTP 429")
 
 
 def _headers(f: Facts) -> Judgement:
