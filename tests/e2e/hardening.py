@@ -105,9 +105,11 @@ def assert_daemons_run_unprivileged(site: Site) -> None:
             if re.search(r"/opt/ssas/|redis-server|^postgres|pgbouncer|celery|gunicorn", args):
                 assert user != "root", f"{host.name}: runs as root: {args}"
         if Role.web in host.roles or Role.celery_worker in host.roles:
-            # A host without beat or gunicorn lacks their directory: find's complaint is dropped.
-            readable = _sh(host, "find /var/lib/ssas /var/lib/ssas-beat /run/ssas-gunicorn "
-                                 "-ignore_readdir_race -perm /o=rwx -print 2>/dev/null || true")
+            # The data directory is on every app host; beat's and gunicorn's only where they
+            # run. Metrics files come and go with gunicorn's workers: -ignore_readdir_race.
+            readable = _sh(host, "find /var/lib/ssas $(ls -d /var/lib/ssas-beat "
+                                 "/run/ssas-gunicorn 2>/dev/null) -ignore_readdir_race "
+                                 "-perm /o=rwx -print")
             assert not readable.strip(), f"{host.name}: open to other users:\n{readable}"
 
 
