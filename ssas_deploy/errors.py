@@ -25,11 +25,12 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        where = str(self.file) if self.file else "<input>"
-        if self.line:
-            where = f"{where}:{self.line}"
-        field = f" {self.field}:" if self.field else ""
-        return f"{where}:{field} {self.message}"
+        """`FILE[:LINE]: FIELD: MESSAGE`; without a file, `FIELD: MESSAGE` (the field is then
+        the command-line option or the setting at fault)."""
+        parts = [str(self.file) + (f":{self.line}" if self.line else "")] if self.file else []
+        if self.field:
+            parts.append(self.field)
+        return ": ".join([*parts, self.message])
 
 
 class SsasDeployError(Exception):

@@ -97,6 +97,6 @@ def hostvars(
             from ssas_deploy.errors import InvalidInputError, Problem
 
             known = ", ".join(deployment.host_vars)
-            raise InvalidInputError([Problem(None, None, "host", f"no host '{host}'; "
+            raise InvalidInputError([Problem(None, None, "--host", f"no host '{host}'; "
                                                                  f"hosts: {known}")])
         print_raw(json.dumps(deployment.host_vars[host], indent=2))

@@ -42,7 +42,7 @@ def resolve_profile_path(name_or_path: str, relative_to: Path | None = None) -> 
             Problem(
                 None,
                 None,
-                "profile",
+                "--profile",
                 f"no profile file or built-in profile named '{name_or_path}'{suggestion}; "
                 f"built-in: {', '.join(names)}",
             )
