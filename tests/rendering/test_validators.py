@@ -311,7 +311,9 @@ def test_redis_loads_each_rendered_config(tier, tmp_path):
         state = tmp_path / f"state-{label}"
         data = state / f"ssas-{instance['name']}"  # the config's `dir`, checked when parsed
         data.mkdir(parents=True)
-        sock = data / "redis.sock"
+        # Not under tmp_path: a Unix socket's path must stay under 108 bytes, and pytest's
+        # per-test directory names grow with the number of parameters.
+        sock = Path(tempfile.mkdtemp(prefix="ssas-redis-")) / "redis.sock"
         # Port 0: no TCP listener, so the config's private bind address need not exist here.
         command = (f"redis-server /etc/redis/ssas-{instance['name']}.conf --port 0 "
                    f"--unixsocket {sock} --dir {data} --daemonize yes --pidfile {data}/pid "
@@ -327,6 +329,7 @@ def test_redis_loads_each_rendered_config(tier, tmp_path):
             pid = (data / "pid").read_text().strip() if (data / "pid").exists() else None
             if pid:
                 os.kill(int(pid), 15)
+            shutil.rmtree(sock.parent, ignore_errors=True)
 
 
 def _wait_for_info(sock: Path) -> str:
