@@ -24,6 +24,11 @@ ETCD_DATA_DIR = "/var/lib/etcd/ssas"
 CLUSTER_WIDE = ("max_connections", "max_locks_per_transaction", "max_worker_processes",
                 "max_prepared_transactions", "wal_level", "track_commit_timestamp",
                 "max_wal_senders", "max_replication_slots", "wal_keep_size")
+# Patroni replaces a shared setting below its floor with its own default, silently
+# (patroni/postgresql/config.py, CMDLINE_OPTIONS, 3.0): max_connections 19 would run as 100.
+# Raised to the floor here, so what `plan` shows is what the servers run.
+PATRONI_FLOORS = {"max_connections": 25, "max_wal_senders": 3, "max_replication_slots": 4,
+                  "max_worker_processes": 2, "max_locks_per_transaction": 32}
 # Patroni's defaults (docs, "Dynamic Configuration Settings"): the leader key lives `ttl` s;
 # a failover follows within ttl + loop_wait. maximum_lag_on_failover: a replica further
 # behind than 1 MiB of WAL is not promoted (asynchronous mode only).
@@ -34,6 +39,12 @@ DCS_TIMING = {"ttl": 30, "loop_wait": 10, "retry_timeout": 10,
 def patroni_members(topology: Topology) -> list[Host]:
     """The main cluster's members, primary first: [database host, *database_replica hosts]."""
     return topology.with_role(Role.database) + topology.with_role(Role.database_replica)
+
+
+def patroni_cluster(topology: Topology) -> list[Host]:
+    """The members Patroni runs on: `patroni_members`, or [] when the profile has no replica
+    (a lone primary is PostgreSQL's own systemd unit, with no failover to manage)."""
+    return patroni_members(topology) if topology.with_role(Role.database_replica) else []
 
 
 def etcd_members(topology: Topology) -> list[Host]:
@@ -63,6 +74,9 @@ def patroni_vars(deployment: DeploymentSizing, host: Host) -> dict:
                     "max_replication_slots": senders, "hot_standby": "on",
                     # pg_rewind of a failed primary needs hint bits in WAL.
                     "wal_log_hints": "on"})
+    for name, floor in PATRONI_FLOORS.items():
+        if name in cluster:
+            cluster[name] = max(int(cluster[name]), floor)
     dcs_members = etcd_members(topology)
     out = {
         "patroni_scope": SCOPE,
