@@ -45,5 +45,34 @@ def sha256_hex(value: str) -> str:
     return hashlib.sha256(str(value).encode("utf-8")).hexdigest()
 
 
+def config_changes(current: Any, wanted: Any) -> dict:
+    """The part of `wanted` (a nested dict) that `current` lacks or holds differently: the
+    body of a JSON merge-patch (RFC 7396) that makes `current` hold `wanted`'s values.
+
+    Scalars compare by their text, since Patroni's REST API (GET /config) returns values as
+    they were sent, int or str ("on" vs "on", 100 vs "100" are the same setting). Keys only
+    in `current` are left alone. Returns {} when nothing differs.
+    """
+    if not isinstance(current, dict):
+        current = {}
+    changes: dict = {}
+    for key, value in wanted.items():
+        here = current.get(key)
+        if isinstance(value, dict):
+            inner = config_changes(here, value)
+            if inner:
+                changes[key] = inner
+        elif here is None or _setting_text(here) != _setting_text(value):
+            changes[key] = value
+    return changes
+
+
+def _setting_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return str(value).lower()
+
+
 FILTERS = {"pyrepr": pyrepr, "canonical_json": canonical_json, "env_b64": env_b64,
-           "sha256_hex": sha256_hex, "systemd_sandboxing": sandboxing}
+           "sha256_hex": sha256_hex, "systemd_sandboxing": sandboxing,
+           "config_changes": config_changes}
