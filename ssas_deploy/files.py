@@ -64,14 +64,16 @@ def files_for_host(hv: dict) -> list[ManagedFile]:
     roles = set(hv["ssas_roles"])
     if "postgresql_settings" in hv:
         conf = hv["postgresql_conf_dir"]
-        unit = f"postgresql@{hv['postgresql_version']}-main"
+        # On the HA cluster's members Patroni runs the server; Debian's unit is masked.
+        patroni = hv.get("postgresql_ha_manager") == "patroni"
+        unit = "patroni" if patroni else f"postgresql@{hv['postgresql_version']}-main"
         files += [
             # Reloaded; restarted only when PostgreSQL reports a setting pending restart.
             ManagedFile("postgresql/postgresql.conf.j2", f"{conf}/postgresql.conf", "postgres",
                         "postgres", "0644", unit, "reload"),
             ManagedFile("postgresql/pg_hba.conf.j2", f"{conf}/pg_hba.conf", "postgres",
                         "postgres", "0640", unit, "reload"),
-            *distribution_dropins(unit),
+            *([] if patroni else distribution_dropins(unit)),
         ]
     files += _patroni_files(hv)
     if "pgbouncer_port" in hv:

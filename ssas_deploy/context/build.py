@@ -9,6 +9,7 @@ from ssas_deploy.context import paths
 from ssas_deploy.context.backup import backup_vars
 from ssas_deploy.context.django import django_vars
 from ssas_deploy.context.firewall import firewall_rules
+from ssas_deploy.context.patroni import patroni_cluster, patroni_vars
 from ssas_deploy.context.services import (
     celery_settings_vars,
     celery_vars,
@@ -76,6 +77,8 @@ def _host_vars(deployment: DeploymentSizing, name: str) -> dict:
     }
     if sizing.postgresql:
         out.update(database_vars(deployment, sizing))
+    if host.name in {m.name for m in patroni_cluster(deployment.topology)}:
+        out.update(patroni_vars(deployment, host))
     if sizing.pgbouncer:
         out.update(pgbouncer_vars(deployment, sizing))
     if sizing.redis:

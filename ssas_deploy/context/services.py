@@ -8,7 +8,7 @@ import ipaddress
 
 from ssas_deploy.context import paths
 from ssas_deploy.context.backup import archive_settings
-from ssas_deploy.context.patroni import patroni_members
+from ssas_deploy.context.patroni import patroni_cluster
 from ssas_deploy.context.routes import LOGIN_LOCATION, ML_LOCATION
 from ssas_deploy.profiles.models import Role
 from ssas_deploy.sizing.celery import QUEUES, visibility_timeout
@@ -67,7 +67,7 @@ def database_vars(deployment: DeploymentSizing, sizing: HostSizing) -> dict:
                         "method": "scram-sha-256"})
     replicas = topology.with_role(Role.database_replica)
     # The cluster's members only: a shard server is not one (nothing replicates it).
-    members = patroni_members(topology) if replicas else []
+    members = patroni_cluster(topology)
     if host.name not in {m.name for m in members}:
         members = []
     # Under Patroni any member may lead: each takes base backups and streaming from the
@@ -95,6 +95,9 @@ def database_vars(deployment: DeploymentSizing, sizing: HostSizing) -> dict:
         "postgresql_primary_address": primary.address if role is Role.database_replica else "",
         # A hot standby needs at least the primary's max_wal_senders (sizing.plan,
         # STANDBY_AT_LEAST_PRIMARY): the replicas get the primary's.
+        # Who starts the server: Debian's postgresql@ unit, or Patroni on the HA cluster's
+        # members (the role then writes the files Patroni reads and leaves the unit masked).
+        "postgresql_ha_manager": "patroni" if members else "systemd",
         "postgresql_wal_senders": (len(replicas) + 2
                                    if role in (Role.database, Role.database_replica) else 0),
     }

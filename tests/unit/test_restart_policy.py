@@ -54,7 +54,11 @@ def distribution_units(hv: dict) -> set[str]:
     roles = set(hv["ssas_roles"])
     units = set()
     if roles & {"database", "database_replica", "database_shard"}:
-        units.add(f"postgresql@{hv['postgresql_version']}-main.service")
+        # On the HA cluster's members Debian's unit is masked: Patroni runs PostgreSQL, and
+        # Debian's patroni and etcd units restart on a crash themselves (Restart=on-failure,
+        # on-abnormal; the patroni role's molecule scenario kills both).
+        if hv.get("postgresql_ha_manager") != "patroni":
+            units.add(f"postgresql@{hv['postgresql_version']}-main.service")
         if hv["ssas_database_pooler"] == "pgbouncer":
             units.add("pgbouncer.service")
     if "load_balancer" in roles:
