@@ -27,6 +27,20 @@ def _plays() -> list[tuple[set[str], list[str]]]:
     return [(set(play["hosts"].split(":")), [r["role"] for r in play["roles"]]) for play in plays]
 
 
+# Roles a role includes itself, and on which hosts (include_role in its tasks).
+INCLUDED = {"postgresql": [("patroni",
+                            lambda v: v.get("postgresql_ha_manager") == "patroni")]}
+
+
+def _roles_run(roles: list[str], variables: dict) -> list[str]:
+    """The play's roles and those they include for a host with these variables."""
+    out = []
+    for role in roles:
+        out.append(role)
+        out += [inner for inner, runs in INCLUDED.get(role, []) if runs(variables)]
+    return out
+
+
 def _spec(role: str) -> dict:
     document = yaml.safe_load((REPO / f"roles/{role}/meta/argument_specs.yml").read_text())
     return document["argument_specs"]["main"]["options"]
@@ -65,7 +79,7 @@ def test_every_role_accepts_the_variables_of_every_host_it_runs_on(inventory):
         for host, variables in host_vars.items():
             if "all" not in play_groups and not groups.get(host, set()) & play_groups:
                 continue
-            for role in roles:
+            for role in _roles_run(roles, variables):
                 spec = _spec(role)
                 given = {**_defaults(role), **variables}
                 arguments = {k: v for k, v in given.items() if k in spec}
@@ -74,6 +88,19 @@ def test_every_role_accepts_the_variables_of_every_host_it_runs_on(inventory):
                 refused += [f"{host} -> {role}: {message}" for message in result.error_messages]
     assert checked, "no host ran any role"
     assert not refused, "\n".join(refused)
+
+
+def test_the_cluster_members_are_checked_against_the_included_patroni_role(inventory):
+    host_vars = inventory["all"]["hosts"]
+    members = [h for h, v in host_vars.items() if v.get("postgresql_ha_manager") == "patroni"]
+    for host in members:
+        assert "patroni" in _roles_run(["postgresql"], host_vars[host])
+        # A member without its Patroni variables is refused, so the check above means it.
+        variables = {k: v for k, v in host_vars[host].items() if k != "patroni_scope"}
+        spec = _spec("patroni")
+        result = ArgumentSpecValidator(spec).validate(
+            {k: v for k, v in variables.items() if k in spec})
+        assert any("patroni_scope" in m for m in result.error_messages), host
 
 
 def test_the_check_sees_a_refused_value(inventory):
