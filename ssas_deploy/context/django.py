@@ -1,6 +1,7 @@
 """What the rendered Django settings need: database aliases, caches, broker, hosts."""
 
 from ssas_deploy.context import paths
+from ssas_deploy.context.patroni import patroni_cluster
 from ssas_deploy.profiles.models import Role
 from ssas_deploy.sizing.plan import DeploymentSizing
 from ssas_deploy.sizing.redis import BROKER_PORT, CACHE_PORT, SENTINEL_PORT
@@ -45,6 +46,7 @@ def _databases(deployment: DeploymentSizing, host: Host) -> dict:
         aliases[f"replica_{i + 1}"] = replica
     for shard in topology.with_role(Role.database_shard):
         aliases[f"shard_{shard.index}"] = shard
+    cluster = patroni_cluster(topology)
     result = {}
     for alias, db_host in aliases.items():
         local = db_host.name == host.name
@@ -64,6 +66,14 @@ def _databases(deployment: DeploymentSizing, host: Host) -> dict:
             "OPTIONS": {"sslmode": "prefer" if local else "require",
                         "connect_timeout": 5},
         }
+        if alias == "default" and cluster:
+            # Whichever member Patroni made the leader: libpq tries the members in turn and
+            # keeps the one that takes writes (through each member's PgBouncer when pooled).
+            # A failover breaks the connection; CONN_HEALTH_CHECKS reconnects to the new one.
+            settings["HOST"] = ",".join("127.0.0.1" if m.name == host.name else m.address
+                                        for m in cluster)
+            settings["OPTIONS"] = {**settings["OPTIONS"], "sslmode": "require",
+                                   "target_session_attrs": "read-write"}
         if pooled:
             # Transaction pooling cannot keep server-side cursors across transactions.
             settings["DISABLE_SERVER_SIDE_CURSORS"] = True
