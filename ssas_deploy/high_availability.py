@@ -74,8 +74,6 @@ def _postgresql(deployment: Deployment) -> dict | None:
         "ttl_s": DCS_TIMING["ttl"],
         "loop_wait_s": DCS_TIMING["loop_wait"],
         "rpo": rpo,
-        # Rendered (and failed over in the tests) but no role installs it yet: honest plans.
-        "applied_by_apply": False,
     }
 
 

@@ -157,8 +157,7 @@ def print_ha_layout(console: Console, layout: dict) -> None:
         console.print(f"  PostgreSQL: one server ({pg['host']}), no automatic failover; "
                       f"`restore` brings it back from its backups; {rpo}")
     else:
-        status = "" if pg["applied_by_apply"] else " (planned: `apply` does not install it yet)"
-        console.print(Text(f"  PostgreSQL: {pg['manager']} cluster {pg['scope']}{status}",
+        console.print(Text(f"  PostgreSQL: {pg['manager']} cluster {pg['scope']}",
                            style="cyan"))
         for m in pg["members"]:
             etcd = ", etcd member" if m["etcd"] else ""

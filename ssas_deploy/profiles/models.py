@@ -106,8 +106,7 @@ class Database(Strict):
         Field(description="Zero loss of acknowledged writes (RPO 0) where the database has "
                           "replicas: a commit waits until a standby has it, and only such a "
                           "standby is promoted (Patroni synchronous_mode). Costs one network "
-                          "round trip per commit. Takes effect with the Patroni cluster, which "
-                          "`apply` does not install yet (plan --explain says so)."),
+                          "round trip per commit."),
     ] = False
     name: Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_]{0,62}$")] = "ssas_production"
     user: Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_]{0,62}$")] = "ssas_user"
