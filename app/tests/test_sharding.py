@@ -238,3 +238,13 @@ def test_unsharded_router_routes_nothing(settings):
     router = SchoolShardRouter()
     assert router.db_for_read(Student) is None
     assert router.allow_migrate("default", "students") is None
+
+
+@ALL
+def test_training_reads_every_shard(two_schools):
+    from ssas.ml.training import data_fingerprint, run_training
+
+    assert data_fingerprint().split(":")[0] == str(12 * 33 + 8 * 33)
+    run = run_training("manual")
+    assert run.status == "done", run.error
+    assert run.students == 20
