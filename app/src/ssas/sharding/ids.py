@@ -1,7 +1,8 @@
 """Disjoint auto-increment ids per shard, so a moved school keeps its ids.
 
-After `migrate` on alias shard_N (N > 0) every auto-increment table starts at
-N * ID_BLOCK (unless it is already past that): ids of different shards never collide.
+After `migrate` on alias shard_N (N > 0) every 64-bit auto-increment table of the
+school data starts at N * ID_BLOCK (unless it is already past that): ids of different
+shards never collide. Other tables (32-bit ids, not school data) are left alone.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import re
 from django.db import connections, models
 
 ID_BLOCK = 10**12
-_AUTO = (models.AutoField, models.BigAutoField, models.SmallAutoField)
 
 
 def shard_number(alias: str) -> int | None:
@@ -22,6 +22,8 @@ def shard_number(alias: str) -> int | None:
 
 def separate_id_ranges(sender=None, using: str = "default", apps=None, **kwargs) -> None:
     """post_migrate handler: move the sequences of shard `using` to its id block."""
+    from ssas.routers import is_sharded_model
+
     number = shard_number(using)
     if not number or sender is None or apps is None:
         return
@@ -30,7 +32,8 @@ def separate_id_ranges(sender=None, using: str = "default", apps=None, **kwargs)
     tables = set(connection.introspection.table_names())
     with connection.cursor() as cursor:
         for model in apps.get_app_config(sender.label).get_models():
-            if not isinstance(model._meta.pk, _AUTO) or model._meta.db_table not in tables:
+            if (not isinstance(model._meta.pk, models.BigAutoField)
+                    or not is_sharded_model(model) or model._meta.db_table not in tables):
                 continue
             table = model._meta.db_table
             if connection.vendor == "postgresql":
