@@ -248,3 +248,14 @@ def test_training_reads_every_shard(two_schools):
     run = run_training("manual")
     assert run.status == "done", run.error
     assert run.students == 20
+
+
+@ALL
+def test_school_pages_link_students_with_their_school(two_schools, admin_user):
+    client = Client()
+    client.force_login(admin_user)
+    page = client.get("/schools/south-high/").content.decode()
+    student = Student.objects.using("shard_1").order_by("pk").first()
+    assert f'/students/{student.pk}/?school=south-high"' in page
+    assert client.get(f"/students/{student.pk}/?school=south-high").status_code == 200
+    assert client.get(f"/students/{student.pk}/").status_code == 400
