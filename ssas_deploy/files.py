@@ -155,9 +155,6 @@ def _app_files(hv: dict) -> list[ManagedFile]:
         ManagedFile("django/secrets.env.j2", hv["ssas_secrets_env"], "root", user, "0640",
                     first, "restart", secret=True),
     ]
-    if hv.get("ssas_django_shard_config"):
-        files.append(ManagedFile("django/shards.json.j2", f"{cfg}/shards.json", "root", user,
-                                 "0640", first, "reload"))
     if "gunicorn_workers" in hv:
         files += [
             ManagedFile("gunicorn/gunicorn.conf.py.j2", f"{cfg}/gunicorn.conf.py", "root", user,

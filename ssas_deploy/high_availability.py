@@ -13,6 +13,12 @@ from ssas_deploy.context.services import SENTINEL_TIMING, sentinel_quorum
 from ssas_deploy.profiles.models import Role
 from ssas_deploy.topology import Host
 
+# How the app places schools (app: ssas.sharding.placement); shown by `plan --explain`.
+PLACEMENT = ("the school -> shard map lives in the default database; a new school goes to "
+             "the shard holding the fewest schools (ties: the lowest shard number) and stays "
+             "there; adding a shard moves no school; `ssas-manage move_school SCHOOL --to "
+             "shard_N` moves one")
+
 
 def majority(members: int) -> int:
     """Votes needed out of `members` (Raft and Sentinel failover authorization: a strict
@@ -129,4 +135,4 @@ def _shards(deployment: Deployment) -> dict | None:
             # A shard is one server: it comes back from its pgBackRest backups.
             "rpo_s": _backup_rpo_s(deployment, host),
         })
-    return {"key": "school_id", "databases": databases}
+    return {"key": "school code", "placement": PLACEMENT, "databases": databases}

@@ -189,6 +189,7 @@ def print_ha_layout(console: Console, layout: dict) -> None:
     shards = layout["shards"]
     if shards is not None:
         console.print(Text(f"  Shards (keyed by {shards['key']})", style="cyan"))
+        console.print(f"    {shards['placement']}")
         for db in shards["databases"]:
             rpo = (f"RPO {db['rpo_s']} s (WAL archived to the backup host)"
                    if db["rpo_s"] is not None else "no backups: no recovery point")

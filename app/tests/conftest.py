@@ -9,6 +9,25 @@ from ssas.students.roles import ADMINS, COUNSELLORS, TEACHERS
 from ssas.students.synthetic import generate_school
 
 
+def pytest_collection_modifyitems(items):
+    """Every database test may use every database (`default` and the two shards of the
+    test settings): the health check and the sharding tests touch them all, as in a
+    sharded deployment."""
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        names = getattr(item, "fixturenames", ())
+        if marker is None and not {"db", "transactional_db"} & set(names):
+            continue
+        kwargs = dict(marker.kwargs) if marker else {}
+        if kwargs.get("databases") is not None:
+            continue
+        kwargs["databases"] = "__all__"
+        if "transactional_db" in names or "live_server" in names:
+            kwargs["transaction"] = True
+        item.add_marker(pytest.mark.django_db(*(marker.args if marker else ()), **kwargs),
+                        append=False)
+
+
 @pytest.fixture(autouse=True)
 def _isolated_state(settings, tmp_path):
     """Each test gets its own model directory and empty caches."""

@@ -52,6 +52,12 @@ PG_PORT=$(free_port)
     -o "-h 127.0.0.1 -p $PG_PORT -k $WORK -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
     >/dev/null
 
+# The shard databases of the test settings (shard_0, shard_1), as a sharded deployment has
+# them; the test run itself creates and drops test_ssas_shard_N beside test_postgres.
+for shard in ssas_shard_0 ssas_shard_1; do
+    "${RUN_AS[@]}" "$PG_BIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U postgres "$shard"
+done
+
 REDIS_PORT=$(free_port)
 redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --save '' --appendonly no \
     --dir "$WORK" --logfile "$WORK/redis.log" &

@@ -19,13 +19,15 @@ BROKEN_REDIS = {
 }
 
 
-def test_health_is_healthy_with_trained_models(school_data):
+def test_health_is_healthy_with_trained_models(school_data, settings):
     train_all()
     response = Client().get("/monitoring/health/")
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "healthy"
-    assert body["checks"]["database"] == {"default": "ok"}
+    # Every configured database: default and the test settings' two shards.
+    assert body["checks"]["database"] == {alias: "ok" for alias in settings.DATABASES}
+    assert set(settings.DATABASES) == {"default", "shard_0", "shard_1"}
     assert body["checks"]["cache"] == {"default": "ok", "ml_cache": "ok"}
     assert 0 <= body["checks"]["memory_percent"] <= 100
     assert 0 <= body["checks"]["disk_percent"] <= 100

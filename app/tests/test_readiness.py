@@ -66,7 +66,9 @@ def test_ready_without_trained_models_is_200(cold_process):
     assert "reason" not in body
     assert list(body["checks"]) == ["urlconf", "database", "cache", "ml_models"]
     assert all(check["status"] == "ok" for check in body["checks"].values())
-    assert body["checks"]["database"]["aliases"] == {"default": "ok"}
+    # default and the test settings' two shard databases
+    assert body["checks"]["database"]["aliases"] == {
+        "default": "ok", "shard_0": "ok", "shard_1": "ok"}
     assert body["checks"]["cache"]["aliases"] == {"default": "ok", "ml_cache": "ok"}
     assert body["checks"]["ml_models"]["models"] == {
         name: {"status": "not_trained", "version": None} for name in MODEL_NAMES}
@@ -94,7 +96,8 @@ def test_ready_is_503_with_the_reason_when_a_database_is_unreachable(unreachable
     assert body["status"] == "not_ready"
     assert body["checks"]["database"]["status"] == "error"
     assert body["checks"]["database"]["aliases"] == {
-        "default": "ok", "broken": "error: OperationalError"}
+        "default": "ok", "shard_0": "ok", "shard_1": "ok",
+        "broken": "error: OperationalError"}
     assert body["reason"] == "database 'broken' unreachable (OperationalError)"
     assert "no-cache" in response["Cache-Control"]
 

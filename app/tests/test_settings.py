@@ -74,7 +74,7 @@ def test_base_settings_have_defaults_for_every_ssas_setting():
 
     ssas = {k: getattr(base, k) for k in dir(base) if k.startswith("SSAS_")}
     assert {"SSAS_ML_MODEL_DIR", "SSAS_SHARDS", "SSAS_ML_KEEP_VERSIONS"} <= set(ssas)
-    assert base.SSAS_SHARDS == {}
+    assert base.SSAS_SHARDS == []  # not sharded
 
 
 @pytest.mark.parametrize("module", ["ssas.wsgi", "ssas.celery_app"])

@@ -26,8 +26,9 @@ def django_vars(deployment: DeploymentSizing, host: Host) -> dict:
         ],
         "ssas_django_databases": _databases(deployment, host),
         "ssas_django_read_replicas": [f"replica_{i + 1}" for i in range(len(replicas))],
+        # The app's SSAS_SHARDS (a list of aliases); which school is on which shard is the
+        # app's own map in the database (ssas.sharding), not a file.
         "ssas_django_shards": [f"shard_{h.index}" for h in shards],
-        "ssas_django_shard_config": _shard_config(shards, replicas),
         "ssas_django_caches": _caches(deployment, host),
         "ssas_django_broker": _broker(deployment, host, db=0),
         "ssas_django_result_backend": _broker(deployment, host, db=1),
@@ -120,21 +121,6 @@ def _caches(deployment: DeploymentSizing, host: Host) -> dict:
 
 def _broker(deployment: DeploymentSizing, host: Host, db: int) -> dict:
     return _redis_endpoint(deployment, host, Role.redis_broker, BROKER_PORT, db)
-
-
-def _shard_config(shards: list[Host], replicas: list[Host]) -> dict:
-    """The router's map: a school's rows live together on the shard crc32(school_id) picks.
-
-    crc32 is stable across processes (Python's hash() of a str is not, seed errata #14).
-    """
-    if not shards and not replicas:
-        return {}
-    return {
-        "key": "school_id",
-        "hash": "crc32",
-        "shards": [f"shard_{h.index}" for h in shards],
-        "read_replicas": [f"replica_{i + 1}" for i in range(len(replicas))],
-    }
 
 
 def email_vars(deployment: DeploymentSizing) -> dict:

@@ -19,6 +19,7 @@ from ssas.api.throttles import MLPageThrottle, MLThrottle
 from ssas.ml import service
 from ssas.ml.models import BatchJob
 from ssas.ml.tasks import start_batch_job
+from ssas.sharding.context import current
 from ssas.students.models import School, StudentScore
 from ssas.students.scope import sees_every_student, visible_students
 
@@ -148,7 +149,10 @@ def start_batch(request, code):
         response["Retry-After"] = str(wait)
         return response
     job = start_batch_job(school, request.user.get_username())
-    return redirect("batch-page", job_id=job.pk)
+    response = redirect("batch-page", job_id=job.pk)
+    if (here := current()) and here.school:  # sharded: the progress page names its school
+        response["Location"] += f"?school={here.school}"
+    return response
 
 
 @login_required

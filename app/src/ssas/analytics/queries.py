@@ -1,7 +1,8 @@
 """Aggregate queries: each is a single SQL query, whatever the number of students."""
 
-from django.db.models import Avg, Count, FloatField, Q
+from django.db.models import Avg, Count, FloatField, Q, Sum
 
+from ssas.sharding.context import current, each_shard, enabled
 from ssas.students.models import StudentScore
 
 
@@ -23,30 +24,59 @@ def scores_filtered(*, school_id=None, grade=None, academic_year_id=None, class_
     return qs
 
 
-def class_averages(*, by_grade: bool = False, **filters) -> list[dict]:
-    fields = ["subject__code", "subject__name"]
-    if by_grade:
-        fields.insert(0, "student__grade")
-    rows = (
+def _average_rows(fields: list[str], **filters):
+    return (
         scores_filtered(**filters)
         .values(*fields)
         .annotate(
             average=Avg("total_score", output_field=FloatField()),
+            total=Sum("total_score", output_field=FloatField()),
             students=Count("student", distinct=True),
             scores=Count("id"),
             high_scores=Count("id", filter=Q(total_score__gte=80)),
         )
         .order_by(*fields)
     )
-    return [
-        {
-            **({"grade": r["student__grade"]} if by_grade else {}),
-            "subject": r["subject__code"],
-            "subject_name": r["subject__name"],
-            "average": round(r["average"], 2),
-            "students": r["students"],
-            "scores": r["scores"],
-            "high_scores": r["high_scores"],
-        }
-        for r in rows
-    ]
+
+
+def _fields(by_grade: bool) -> list[str]:
+    return ["student__grade", "subject__code", "subject__name"] if by_grade else [
+        "subject__code", "subject__name"]
+
+
+def _row(r: dict, by_grade: bool) -> dict:
+    return {
+        **({"grade": r["student__grade"]} if by_grade else {}),
+        "subject": r["subject__code"],
+        "subject_name": r["subject__name"],
+        "average": round(r["average"], 2),
+        "students": r["students"],
+        "scores": r["scores"],
+        "high_scores": r["high_scores"],
+    }
+
+
+def class_averages(*, by_grade: bool = False, **filters) -> list[dict]:
+    """Per-subject (and per-grade) averages and counts of the filtered scores.
+
+    Sharded with no current shard (no school named), the district-wide figures: summed
+    over every shard (district_class_averages)."""
+    if enabled() and current() is None:
+        return district_class_averages(by_grade=by_grade, **filters)
+    return [_row(r, by_grade) for r in _average_rows(_fields(by_grade), **filters)]
+
+
+def district_class_averages(*, by_grade: bool = False, **filters) -> list[dict]:
+    """class_averages over every shard: counts summed, averages weighted by score count
+    (the same figures one database holding every school would give)."""
+    fields = _fields(by_grade)
+    merged: dict[tuple, dict] = {}
+    for _ in each_shard():
+        for r in _average_rows(fields, **filters):
+            key = tuple(r[f] for f in fields)
+            acc = merged.setdefault(key, {**{f: r[f] for f in fields}, "total": 0.0,
+                                          "students": 0, "scores": 0, "high_scores": 0})
+            for name in ("total", "students", "scores", "high_scores"):
+                acc[name] += r[name]
+    return [_row({**acc, "average": acc["total"] / acc["scores"]}, by_grade)
+            for _, acc in sorted(merged.items())]

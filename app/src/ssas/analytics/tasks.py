@@ -4,6 +4,7 @@ from celery import shared_task
 from django.db.models import Avg, Count, FloatField, Q
 from django.utils import timezone
 
+from ssas.sharding.context import each_shard
 from ssas.students.models import StudentScore
 
 from .models import DailySubjectAggregate
@@ -11,8 +12,13 @@ from .models import DailySubjectAggregate
 
 @shared_task(name="analytics.tasks.daily_aggregation", acks_late=True)
 def daily_aggregation(date: str | None = None) -> int:
-    """Snapshot subject averages for `date` (ISO, default today); upsert, so reruns are safe."""
+    """Snapshot subject averages for `date` (ISO, default today); upsert, so reruns are safe.
+    Sharded: each shard's schools on that shard; returns the rows written in all."""
     day = datetime.date.fromisoformat(date) if date else timezone.localdate()
+    return sum(_aggregate_day(day) for _ in each_shard())
+
+
+def _aggregate_day(day: datetime.date) -> int:
     rows = (
         StudentScore.objects.values("student__school_id", "academic_year_id", "subject_id")
         .annotate(

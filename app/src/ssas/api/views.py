@@ -16,6 +16,8 @@ from ssas.ml.models import BatchJob, TrainingRun
 from ssas.ml.tasks import start_batch_job, start_training
 from ssas.reports.models import Report
 from ssas.reports.tasks import request_report
+from ssas.sharding.context import current
+from ssas.sharding.placement import creating_school
 from ssas.students.models import AcademicYear, School, Student, StudentScore, Subject
 from ssas.students.scope import sees_every_student, visible_students
 
@@ -137,6 +139,13 @@ class SchoolViewSet(viewsets.ModelViewSet):
     queryset = School.objects.all()
     serializer_class = SchoolSerializer
 
+    # Not a docstring: drf-spectacular would publish it as the operation's description.
+    def create(self, request, *args, **kwargs):
+        # Sharded: the new school is placed first (ssas.sharding.placement) and created on
+        # its shard; a refused request leaves no placement behind.
+        with creating_school(str(request.data.get("code") or "")):
+            return super().create(request, *args, **kwargs)
+
 
 class AcademicYearViewSet(viewsets.ModelViewSet):
     queryset = AcademicYear.objects.all()
@@ -228,6 +237,8 @@ class BatchAnalysisView(APIView):
         req.is_valid(raise_exception=True)
         job = start_batch_job(req.validated_data.get("school"), request.user.get_username())
         url = reverse("batch-analysis-detail", args=[job.pk], request=request)
+        if (here := current()) and here.school:  # sharded: the status names its school
+            url += f"?school={here.school}"
         return Response({"job_id": str(job.pk), "status": job.status, "status_url": url},
                         status=status.HTTP_202_ACCEPTED, headers={"Location": url})
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ssas.sharding.context import current, each_shard
 from ssas.students.models import StudentScore, Subject
 
 
@@ -46,25 +47,34 @@ def build_tensor(rows, subjects: list[str] | None = None) -> ScoreTensor:
     )
 
 
+def _shards():
+    """The shards to read: the current one, or every shard for district-wide training
+    (ids are disjoint between shards, so their rows combine into one tensor)."""
+    return [None] if current() is not None else each_shard()
+
+
 def load_tensor(*, school_id=None, student_ids=None, subjects=None) -> ScoreTensor:
-    """One query for all the scores needed; periods are (academic year start, term)."""
-    qs = StudentScore.objects.all()
-    if school_id is not None:
-        qs = qs.filter(student__school_id=school_id)
-    if student_ids is not None:
-        qs = qs.filter(student_id__in=list(student_ids))
-    rows = (
-        (sid, school, code, (start.toordinal(), term), score)
-        for sid, school, code, start, term, score in qs.values_list(
-            "student_id", "student__school_id", "subject__code",
-            "academic_year__start_date", "term", "total_score",
-        ).iterator(chunk_size=5000)
-    )
-    tensor = build_tensor(rows, subjects)
-    subjects_rows = Subject.objects.filter(code__in=tensor.subjects).values_list(
-        "code", "name", "career_area")
-    for code, name, area in subjects_rows:
-        tensor.subject_names[code] = name
-        if area:
-            tensor.subject_areas[code] = area
+    """One query (per shard) for all the scores needed; periods are (academic year start,
+    term)."""
+    def rows():
+        for _ in _shards():
+            qs = StudentScore.objects.all()
+            if school_id is not None:
+                qs = qs.filter(student__school_id=school_id)
+            if student_ids is not None:
+                qs = qs.filter(student_id__in=list(student_ids))
+            for sid, school, code, start, term, score in qs.values_list(
+                    "student_id", "student__school_id", "subject__code",
+                    "academic_year__start_date", "term", "total_score",
+            ).iterator(chunk_size=5000):
+                yield sid, school, code, (start.toordinal(), term), score
+
+    tensor = build_tensor(rows(), subjects)
+    for _ in _shards():
+        subjects_rows = Subject.objects.filter(code__in=tensor.subjects).values_list(
+            "code", "name", "career_area")
+        for code, name, area in subjects_rows:
+            tensor.subject_names[code] = name
+            if area:
+                tensor.subject_areas[code] = area
     return tensor

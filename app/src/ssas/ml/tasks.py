@@ -7,6 +7,7 @@ from celery import shared_task
 from django.db import transaction
 from django.utils import timezone
 
+from ssas.sharding.context import school_kwargs, school_task
 from ssas.students.models import School
 
 from . import service
@@ -82,6 +83,7 @@ def _analyse(tensor, store: ModelStore) -> list[dict]:
 
 
 @shared_task(name="ml.tasks.batch_analysis", acks_late=True)
+@school_task
 def batch_analysis(job_id: str) -> dict:
     """Analyse every student of the job's school; results upserted by (job, student)."""
     job = BatchJob.objects.filter(pk=job_id).first()
@@ -124,7 +126,11 @@ def batch_analysis(job_id: str) -> dict:
 
 
 def start_batch_job(school: School | None, requested_by: str = "") -> BatchJob:
+    """A pending BatchJob of `school` (None: every school, unsharded only), its task
+    enqueued once the row is committed; sharded, the task carries the school's code."""
     job = BatchJob.objects.create(school=school, requested_by=requested_by)
-    # Enqueue only once the row is committed, or the worker may not find it.
-    transaction.on_commit(lambda: batch_analysis.delay(str(job.pk)))
+    kwargs = school_kwargs(school)
+    # Enqueue only once the row is committed (on its shard), or the worker may not find it.
+    transaction.on_commit(lambda: batch_analysis.delay(str(job.pk), **kwargs),
+                          using=job._state.db)
     return job

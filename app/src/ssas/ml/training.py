@@ -6,6 +6,7 @@ import logging
 from django.db.models import Count, Max, Sum
 from django.utils import timezone
 
+from ssas.sharding.context import each_shard
 from ssas.students.models import StudentScore
 
 from .dataset import load_tensor
@@ -34,9 +35,13 @@ def train_all(school_id: int | None = None, store: ModelStore | None = None,
 def data_fingerprint() -> str:
     """`count:newest id:sum of totals` of every score: one aggregate query. A new, removed
     or re-marked score changes it (a re-mark keeping the same sum is the blind spot)."""
-    row = StudentScore.objects.aggregate(n=Count("id"), newest=Max("id"),
-                                         total=Sum("total_score"))
-    return f"{row['n']}:{row['newest'] or 0}:{row['total'] or 0}"
+    n, newest, total = 0, 0, 0
+    for _ in each_shard():  # sharded: every shard's scores (one database otherwise)
+        row = StudentScore.objects.aggregate(n=Count("id"), newest=Max("id"),
+                                             total=Sum("total_score"))
+        n, newest, total = n + row["n"], max(newest, row["newest"] or 0), total + (
+            row["total"] or 0)
+    return f"{n}:{newest}:{total}"
 
 
 def run_training(trigger: str, requested_by: str = "", only_if_changed: bool = False,

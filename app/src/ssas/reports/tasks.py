@@ -5,6 +5,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ssas.ml.models import JobStatus
+from ssas.sharding.context import school_kwargs, school_task
 
 from .builder import build
 from .models import Report
@@ -13,6 +14,7 @@ log = logging.getLogger(__name__)
 
 
 @shared_task(name="reports.tasks.generate_report", acks_late=True)
+@school_task
 def generate_report(report_id: str) -> str:
     """Rebuilds the whole content each run, so a redelivered task just rewrites it."""
     report = Report.objects.filter(pk=report_id).first()
@@ -37,5 +39,7 @@ def generate_report(report_id: str) -> str:
 def request_report(kind: str, school=None, params=None, requested_by: str = "") -> Report:
     report = Report.objects.create(kind=kind, school=school, params=params or {},
                                    requested_by=requested_by)
-    transaction.on_commit(lambda: generate_report.delay(str(report.pk)))
+    kwargs = school_kwargs(school)
+    transaction.on_commit(lambda: generate_report.delay(str(report.pk), **kwargs),
+                          using=report._state.db)
     return report

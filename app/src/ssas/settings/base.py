@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "ssas.analytics",
     "ssas.monitoring",
     "ssas.api",
+    "ssas.sharding",
 ]
 
 MIDDLEWARE = [
@@ -49,6 +50,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "ssas.monitoring.middleware.ActiveUserMiddleware",
+    # Picks the school's shard per request; passes everything through when not sharded.
+    "ssas.sharding.middleware.ShardMiddleware",
 ]
 
 ROOT_URLCONF = "ssas.urls"
@@ -64,6 +67,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "ssas.sharding.context_processors.shard",
             ],
         },
     },
@@ -180,8 +184,10 @@ SSAS_ML_CACHE_TIMEOUT = 1800
 SSAS_ACTIVE_USER_WINDOW = 300  # seconds a user counts as active after a request
 SSAS_HEALTH_DISK_PATH = BASE_DATA_DIR
 SSAS_HEALTH_DISK_MAX_PERCENT = 95
-# School code -> database alias; empty means a single database (no sharding).
-SSAS_SHARDS: dict[str, str] = {}
+# Shard database aliases (["shard_0", "shard_1", ...]); empty: a single database, no
+# sharding. With shards, DATABASE_ROUTERS = ["ssas.routers.SchoolShardRouter"] (see
+# ssas.sharding); which school is on which shard is stored in the database.
+SSAS_SHARDS: list[str] = []
 
 # --- Celery (namespace CELERY_) ---
 CELERY_BROKER_URL = "memory://"

@@ -28,8 +28,19 @@ def _postgres_from_url(url: str) -> dict:
     }
 
 
+# Two shard databases beside `default` (used by the sharding tests, which turn the
+# router on): extra SQLite files, or extra databases on the same PostgreSQL server.
+SHARD_ALIASES = ["shard_0", "shard_1"]
 if os.environ.get("SSAS_TEST_DATABASE_URL"):
     DATABASES = {"default": _postgres_from_url(os.environ["SSAS_TEST_DATABASE_URL"])}
+    for _alias in SHARD_ALIASES:
+        DATABASES[_alias] = {**DATABASES["default"], "NAME": f"ssas_{_alias}"}
+else:
+    for _alias in SHARD_ALIASES:
+        DATABASES[_alias] = {  # noqa: F405
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": Path(tempfile.gettempdir()) / f"ssas-test-{_alias}.sqlite3",
+        }
 
 if os.environ.get("SSAS_TEST_REDIS_URL"):
     CELERY_BROKER_URL = os.environ["SSAS_TEST_REDIS_URL"]

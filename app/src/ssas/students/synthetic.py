@@ -15,6 +15,9 @@ import numpy as np
 from django.db import transaction
 from django.utils.text import slugify
 
+from ssas.sharding.context import use_school
+from ssas.sharding.placement import place_school
+
 from .models import AcademicYear, School, Student, StudentScore, Subject
 
 SUBJECTS = [  # (code, name, difficulty: points below the student's ability)
@@ -86,11 +89,19 @@ def simulate_scores(rng: np.random.Generator, n: int, anomaly_rate: float):
     return np.clip(np.round(scores, 1), 0, 100), np.sort(anomalous)
 
 
-@transaction.atomic
 def generate_school(n_students: int, seed: int, school_name: str,
                     anomaly_rate: float = 0.02) -> GeneratedSchool:
-    rng = np.random.default_rng(seed)
+    """A new school of `n_students` with three terms of scores, in one transaction on the
+    school's database (sharded: the shard placement.place_school picks)."""
     code = slugify(school_name)[:40]
+    alias = place_school(code)
+    with use_school(code), transaction.atomic(using=alias):
+        return _generate(code, n_students, seed, school_name, anomaly_rate)
+
+
+def _generate(code: str, n_students: int, seed: int, school_name: str,
+              anomaly_rate: float) -> GeneratedSchool:
+    rng = np.random.default_rng(seed)
     school = School.objects.create(code=code, name=school_name)
     year = _academic_year()
     subjects = _subjects()
