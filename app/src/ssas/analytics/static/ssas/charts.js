@@ -15,23 +15,51 @@
     canvas.dataset.drawn = "yes";
   }
 
+  // Every 3 s: 1,200 requests an hour, inside a user's API limit (2,000 an hour). A refused
+  // (429) or failed poll keeps the last figures, says so, and waits before it asks again.
+  var POLL_MS = 3000;
+  var RETRY_MS = 10000;
+
   function follow(section) {
     var bar = section.querySelector("progress");
     var text = section.querySelector("[data-batch-text]");
+    function show(job) {
+      bar.max = Math.max(job.total_students, 1);
+      bar.value = job.processed_students;
+      text.textContent = job.status + ": " + job.processed_students + " of " +
+        job.total_students + " students, " + job.anomalies_found + " anomalies" +
+        (job.error ? " (" + job.error + ")" : "");
+      section.dataset.state = job.status;
+      return job.status !== "done" && job.status !== "failed";
+    }
+    function retryLater(message, ms) {
+      section.dataset.pollError = message;
+      text.textContent = (text.textContent ? text.textContent + " · " : "") + message;
+      window.setTimeout(poll, ms);
+    }
     function poll() {
       fetch(section.dataset.batchStatus, {credentials: "same-origin",
                                           headers: {"Accept": "application/json"}})
-        .then(function (r) { return r.json(); })
-        .then(function (job) {
-          bar.max = Math.max(job.total_students, 1);
-          bar.value = job.processed_students;
-          text.textContent = job.status + ": " + job.processed_students + " of " +
-            job.total_students + " students, " + job.anomalies_found + " anomalies" +
-            (job.error ? " (" + job.error + ")" : "");
-          section.dataset.state = job.status;
-          if (job.status !== "done" && job.status !== "failed") {
-            window.setTimeout(poll, 1500);
+        .then(function (r) {
+          if (r.status === 429) {
+            var wait = parseInt(r.headers.get("Retry-After"), 10);
+            retryLater("progress paused by the rate limit, asking again shortly",
+                       (isNaN(wait) ? RETRY_MS / 1000 : Math.min(wait, 300)) * 1000);
+            return;
           }
+          if (!r.ok) {
+            retryLater("progress unavailable (HTTP " + r.status + "), retrying", RETRY_MS);
+            return;
+          }
+          return r.json().then(function (job) {
+            delete section.dataset.pollError;
+            if (show(job)) {
+              window.setTimeout(poll, POLL_MS);
+            }
+          });
+        })
+        .catch(function () {
+          retryLater("progress unavailable (no answer), retrying", RETRY_MS);
         });
     }
     poll();
