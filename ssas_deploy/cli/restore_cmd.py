@@ -15,6 +15,7 @@ import typer
 
 from ssas_deploy.cli.options import load_deployment
 from ssas_deploy.cli.release_cmd import InventoryRequired, ProfileDefaulted, _profile_for
+from ssas_deploy.cli.secrets_cmd import VaultPasswordFileOption
 from ssas_deploy.console import display_error, err, out, reporting
 from ssas_deploy.errors import (
     EXIT_FAILED,
@@ -41,7 +42,8 @@ YesOption = Annotated[bool, typer.Option("--yes", help="Do not ask before replac
 
 def restore(inventory: InventoryRequired, profile: ProfileDefaulted = None,
             at: AtOption = None, backup: BackupOption = None, to_host: ToHostOption = None,
-            yes: YesOption = False) -> None:
+            yes: YesOption = False,
+            vault_password_file: VaultPasswordFileOption = None) -> None:
     """Restore every database (pgBackRest) and the media files (restic), then verify.
 
     Latest state by default; --at for a moment (UTC), --backup for one backup as it ended;
@@ -67,6 +69,8 @@ def restore(inventory: InventoryRequired, profile: ProfileDefaulted = None,
                 raise (rep.as_given(exc, staged, inventory, replacements) if staged
                        else exc) from None
             rep.check_replaceable(replacements, [h.name for _, h in stanza_hosts(deployment)])
+            if replacements:
+                _open_vault(inventory, vault_password_file)
             pins_before = _forget_replaced_host_keys(deployment, replacements, inventory)
             plan = prepare(deployment, at, tuple(backup or ()),
                            replaced=tuple(r.name for r in replacements))
@@ -83,10 +87,29 @@ def restore(inventory: InventoryRequired, profile: ProfileDefaulted = None,
             staged.unlink(missing_ok=True)
         if pins_before is not None:  # refused or declined: nothing changed, the pins neither
             known_hosts_for(inventory).write_text(pins_before, encoding="ascii")
-    runs = _replacement_runs(deployment, plan, profile_ref, inventory) if replacements else None
+    runs = (_replacement_runs(deployment, plan, profile_ref, inventory, vault_password_file)
+            if replacements else None)
     code = _execute(deployment, plan, inventory, at, backup, runs, profile)
     if code:
         raise typer.Exit(code)
+
+
+def _open_vault(inventory: Path, vault_password_file: Path | None) -> None:
+    """The new machines are set up by `apply` with the deployment's secrets: open its vault
+    now, before the inventory or the pinned keys change. A missing vault is refused (new
+    secrets would not match the restored databases' roles); so is a missing or wrong
+    password (InvalidInputError, exit 2)."""
+    from ssas_deploy.errors import Problem
+    from ssas_deploy.secrets.store import SecretStore
+
+    store = SecretStore(inventory, password_file=vault_password_file)
+    if not store.exists():
+        raise InvalidInputError([Problem(
+            store.path, None, "--to-host",
+            "the deployment's secrets vault is not here; --to-host sets the new machine up "
+            "with those secrets: put the vault file back from your copy, then run restore "
+            "again")])
+    store.records()
 
 
 def _forget_replaced_host_keys(deployment, replacements, inventory: Path) -> str | None:
@@ -109,7 +132,8 @@ def _forget_replaced_host_keys(deployment, replacements, inventory: Path) -> str
     return before
 
 
-def _replacement_runs(deployment, plan, profile_ref: str, inventory: Path):
+def _replacement_runs(deployment, plan, profile_ref: str, inventory: Path,
+                      vault_password_file: Path | None = None):
     """The two applies of --to-host: the new machines (and the backup host) from bare, then
     every host pointed at them."""
     from ssas_deploy.backups import backup_host
@@ -120,16 +144,17 @@ def _replacement_runs(deployment, plan, profile_ref: str, inventory: Path):
 
     def provision() -> None:
         _apply_run(deployment, profile_ref, inventory, limit,
-                   {"backup_replacing_database": True}, f"apply --limit {limit}")
+                   {"backup_replacing_database": True}, f"apply --limit {limit}",
+                   vault_password_file)
 
     def reconfigure() -> None:
-        _apply_run(deployment, profile_ref, inventory, None, {}, "apply")
+        _apply_run(deployment, profile_ref, inventory, None, {}, "apply", vault_password_file)
 
     return ReplacementRuns(provision, reconfigure)
 
 
 def _apply_run(deployment, profile_ref: str, inventory: Path, limit: str | None,
-               extra_vars: dict, what: str) -> None:
+               extra_vars: dict, what: str, vault_password_file: Path | None = None) -> None:
     """One apply of the site playbook; OperationFailedError naming its log unless it
     succeeded (the full one is recorded like `ssas-deploy apply`)."""
     from ssas_deploy.cli.apply_cmd import record_run, report_run
@@ -137,7 +162,7 @@ def _apply_run(deployment, profile_ref: str, inventory: Path, limit: str | None,
     from ssas_deploy.runner.apply import apply_deployment
 
     result = apply_deployment(deployment, inventory, limit=limit, extra_vars=extra_vars,
-                              console=err())
+                              vault_password_file=vault_password_file, console=err())
     code = report_run(result)
     if limit is None:
         record_run(inventory, profile_ref, "apply", result, code)

@@ -83,12 +83,29 @@ class Hosts:
         self._record("archive now", host.name, repo.name, stanza)
 
 
+VAULT_PASSWORD = "restore-test-vault-password"
+
+
+@pytest.fixture(autouse=True)
+def vault_password(monkeypatch):
+    """--to-host opens the deployment's vault before anything changes (its applies need it)."""
+    monkeypatch.setenv("SSAS_VAULT_PASSWORD", VAULT_PASSWORD)
+
+
+def with_vault(inventory: Path) -> Path:
+    """The vault a deployment has beside its inventory after its first apply."""
+    from ssas_deploy.secrets.store import SecretStore
+
+    SecretStore(inventory).load_or_create()  # the password: SSAS_VAULT_PASSWORD (fixture)
+    return inventory
+
+
 @pytest.fixture
-def inventory(tmp_path):
+def inventory(tmp_path, vault_password):
     path = tmp_path / "hosts.yaml"
     path.write_text("ssh: {user: root}\nhosts:\n  web:\n    - {name: web-1, address: 192.0.2.10}\n"
                     "  backup:\n    - {name: backup-1, address: 192.0.2.11}\n")
-    return path
+    return with_vault(path)
 
 
 def _restore_profile(inventory, profile, *extra):
@@ -222,11 +239,14 @@ class Applies:
 
     def __init__(self, monkeypatch, hosts, fail=False):
         self.hosts, self.fail = hosts, fail
+        self.vault_password_files = []
         monkeypatch.setattr("ssas_deploy.cli.restore_cmd._apply_run", self.run)
 
-    def run(self, deployment, profile_ref, inventory, limit, extra_vars, what):
+    def run(self, deployment, profile_ref, inventory, limit, extra_vars, what,
+            vault_password_file=None):
         from ssas_deploy.errors import OperationFailedError
 
+        self.vault_password_files.append(vault_password_file)
         database = deployment.topology.by_name("web-1")
         self.hosts.calls.append(("apply", limit, tuple(sorted(extra_vars.items())),
                                  database.address))
@@ -270,7 +290,8 @@ def test_to_host_refusals_leave_the_inventory_as_it_was(monkeypatch, inventory):
     assert code == 2 and "NAME=ADDRESS" in output, output
     assert hosts.calls == []
     assert inventory.read_text() == original
-    assert sorted(p.name for p in inventory.parent.iterdir()) == ["hosts.yaml"]
+    assert sorted(p.name for p in inventory.parent.iterdir()) == ["hosts.secrets.vault.yml",
+                                                                   "hosts.yaml"]
 
 
 def test_a_failed_setup_names_the_step_and_the_command_to_run_again(monkeypatch, inventory):
@@ -294,7 +315,8 @@ def test_a_rewritten_inventory_that_is_invalid_names_the_users_file(monkeypatch,
     assert f"{inventory}:" in output and "with --to-host web-1=192.0.2.11" in output
     assert ".to-host" not in output
     assert inventory.read_text() == original and hosts.calls == []
-    assert sorted(p.name for p in inventory.parent.iterdir()) == ["hosts.yaml"]
+    assert sorted(p.name for p in inventory.parent.iterdir()) == ["hosts.secrets.vault.yml",
+                                                                   "hosts.yaml"]
 
 
 def test_to_host_probes_every_host_of_the_deployment(monkeypatch, tmp_path):
@@ -302,6 +324,7 @@ def test_to_host_probes_every_host_of_the_deployment(monkeypatch, tmp_path):
     inventory = tmp_path / "hosts.yaml"
     example = (Path(__file__).resolve().parents[2] / "inventories" / "large.example.yaml")
     inventory.write_text(example.read_text())
+    with_vault(inventory)
     code, output = _restore_profile(inventory, "large", "--to-host", "db-1", "--yes")
     assert code == 2 and "cannot reach cache-1" in output, output
     assert hosts.calls == []
@@ -332,8 +355,8 @@ def test_to_host_forgets_the_replaced_key_before_any_probe_and_pins_in_the_real_
     assert seen["files"] == {str(known.resolve())}
     # The replaced machine's old key is gone before the first probe; the others stay.
     assert seen["pins"] == f"192.0.2.11 {OLD_KEY}\n"
-    assert sorted(p.name for p in inventory.parent.iterdir()) == ["hosts.known_hosts",
-                                                                  "hosts.yaml"]
+    assert sorted(p.name for p in inventory.parent.iterdir()) == [
+        "hosts.known_hosts", "hosts.secrets.vault.yml", "hosts.yaml"]
 
 
 def test_a_refused_to_host_restore_leaves_the_pinned_keys_as_they_were(monkeypatch, inventory):
@@ -348,3 +371,42 @@ def test_a_refused_to_host_restore_leaves_the_pinned_keys_as_they_were(monkeypat
     code, output = _restore(inventory, "--to-host", "web-1")  # not confirmed: no terminal
     assert code == 2 and "pass --yes" in output, output
     assert known.read_text() == pins
+
+
+def test_to_host_without_the_vault_password_changes_nothing(monkeypatch, inventory):
+    hosts = Hosts(monkeypatch, holding=False)
+    Applies(monkeypatch, hosts)
+    monkeypatch.delenv("SSAS_VAULT_PASSWORD")
+    original = inventory.read_text()
+    known_hosts = inventory.parent / "hosts.known_hosts"
+    known_hosts.write_text("192.0.2.10 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKeep\n")
+    code, output = _restore(inventory, "--to-host", "web-1=192.0.2.20", "--yes")
+    assert code == 2, output
+    assert "vault" in output.lower() and "password" in output.lower(), output
+    assert hosts.calls == []
+    assert inventory.read_text() == original
+    assert "AAAAIKeep" in known_hosts.read_text()
+
+
+def test_to_host_hands_the_vault_password_file_to_both_applies(monkeypatch, inventory):
+    hosts = Hosts(monkeypatch, holding=False)
+    applies = Applies(monkeypatch, hosts)
+    monkeypatch.delenv("SSAS_VAULT_PASSWORD")
+    password = inventory.parent / "vault-password"
+    password.write_text("restore-test-vault-password\n")
+    password.chmod(0o600)
+    code, output = _restore(inventory, "--to-host", "web-1=192.0.2.20", "--yes",
+                            "--vault-password-file", str(password))
+    assert code == 0, output
+    assert applies.vault_password_files == [password, password]
+
+
+def test_to_host_without_the_vault_is_refused(monkeypatch, inventory):
+    hosts = Hosts(monkeypatch, holding=False)
+    Applies(monkeypatch, hosts)
+    (inventory.parent / "hosts.secrets.vault.yml").unlink()
+    original = inventory.read_text()
+    code, output = _restore(inventory, "--to-host", "web-1=192.0.2.20", "--yes")
+    assert code == 2 and "secrets vault is not here" in output, output
+    assert hosts.calls == [] and inventory.read_text() == original
+    assert sorted(p.name for p in inventory.parent.iterdir()) == ["hosts.yaml"]
