@@ -7,6 +7,7 @@ import pprint
 from collections.abc import Mapping
 from typing import Any
 
+from ssas_deploy.secrets.names import MASK
 from ssas_deploy.systemd_sandboxing import sandboxing
 
 
@@ -73,6 +74,31 @@ def _setting_text(value: Any) -> str:
     return str(value).lower()
 
 
+# Rendered without the vault (plan, render), secrets are the mask: so are the files derived
+# from them.
+def cluster_ca_certificate(seed: str) -> str:
+    """The PostgreSQL cluster CA's certificate (PEM) from `cluster_ca_seed` (cluster_tls)."""
+    from ssas_deploy.cluster_tls import ca_certificate
+
+    return MASK if seed == MASK else ca_certificate(seed)
+
+
+def cluster_member_key(seed: str, member: str) -> str:
+    """A cluster member's TLS private key (PEM) from `cluster_ca_seed` (cluster_tls)."""
+    from ssas_deploy.cluster_tls import member_key
+
+    return MASK if seed == MASK else member_key(seed, member)
+
+
+def cluster_member_certificate(seed: str, member: str, address: str) -> str:
+    """A cluster member's certificate (PEM), signed by the cluster CA (cluster_tls)."""
+    from ssas_deploy.cluster_tls import member_certificate
+
+    return MASK if seed == MASK else member_certificate(seed, member, address)
+
+
 FILTERS = {"pyrepr": pyrepr, "canonical_json": canonical_json, "env_b64": env_b64,
            "sha256_hex": sha256_hex, "systemd_sandboxing": sandboxing,
-           "config_changes": config_changes}
+           "config_changes": config_changes, "cluster_ca_certificate": cluster_ca_certificate,
+           "cluster_member_key": cluster_member_key,
+           "cluster_member_certificate": cluster_member_certificate}

@@ -54,6 +54,11 @@ GENERATED = (
                "when a failed primary rejoins as a replica", 32),
     SecretSpec("patroni_restapi_password", "Patroni's REST API user (switchover, restart, "
                "reinitialize; `patronictl` on the cluster members)", 32),
+    # 32 random bytes: the Ed25519 seed of the PostgreSQL cluster's own CA, from which each
+    # member's TLS key and certificate for etcd and Patroni's REST API are derived
+    # (ssas_deploy/cluster_tls.py). Rotating it re-issues every member's certificate.
+    SecretSpec("cluster_ca_seed", "the very-large tier's cluster CA (TLS of etcd and "
+               "Patroni's REST API between the PostgreSQL cluster's members)", 32),
     # The repositories are encrypted with these: existing backups need the value they were
     # written with, so they are never rotated in place.
     SecretSpec("backup_cipher_pass", "pgBackRest's repository encryption (repo1-cipher-pass) "
