@@ -16,10 +16,11 @@ done_step() { printf 'timing: %-28s %4ss\n' "$1" "$(($(date +%s) - step_start))"
 # the end-to-end browser test). redis-sentinel: Debian's Sentinel, which the very-large tier
 # runs; tests/rendering/test_sentinel_failover.py fails over real Sentinels with it.
 # patroni and etcd-server: the very-large tier's PostgreSQL HA, failed over for real by
-# tests/rendering/test_patroni_failover.py. prometheus: its promtool checks and unit-tests the
+# tests/rendering/test_patroni_failover.py (python3-idna: Patroni over https to etcd needs it,
+# Debian only suggests it). prometheus: its promtool checks and unit-tests the
 # alert rules (tests/prometheus/); policy-rc.d below keeps its daemon from starting. pgbouncer:
 # tests/rendering/test_validators.py starts each rendered pgbouncer.ini.
-packages=(nginx libnginx-mod-http-headers-more-filter postgresql postgresql-contrib redis-server redis-sentinel patroni etcd-server ssl-cert nftables systemd openssl
+packages=(nginx libnginx-mod-http-headers-more-filter postgresql postgresql-contrib redis-server redis-sentinel patroni python3-idna etcd-server ssl-cert nftables systemd openssl
           python3-venv util-linux pgbackrest restic chromium chromium-driver prometheus
           pgbouncer)
 

@@ -130,9 +130,18 @@ def _patroni_files(hv: dict) -> list[ManagedFile]:
     DCS members (context.patroni). Patroni reloads its file on SIGHUP (Debian's unit)."""
     files: list[ManagedFile] = []
     if "patroni_scope" in hv:
-        files.append(ManagedFile("patroni/config.yml.j2", "/etc/patroni/config.yml",
-                                 "postgres", "postgres", "0600", "patroni", "reload",
-                                 secret=True))
+        # The cluster's TLS (cluster_tls): Patroni reloads its certificates on SIGHUP; etcd
+        # reads them when it starts.
+        files += [
+            ManagedFile("patroni/cluster-ca.pem.j2", hv["patroni_tls_ca_file"], "root", "root",
+                        "0644", "patroni", "reload"),
+            ManagedFile("patroni/member.pem.j2", hv["patroni_tls_cert_file"], "root", "root",
+                        "0644", "patroni", "reload"),
+            ManagedFile("patroni/member.key.j2", hv["patroni_tls_key_file"], "root", "ssl-cert",
+                        "0640", "patroni", "reload", secret=True),
+            ManagedFile("patroni/config.yml.j2", "/etc/patroni/config.yml", "postgres",
+                        "postgres", "0600", "patroni", "reload", secret=True),
+        ]
     if "etcd_name" in hv:
         files.append(ManagedFile("patroni/etcd.j2", "/etc/default/etcd", "root", "root",
                                  "0644", "etcd", "restart"))

@@ -20,6 +20,12 @@ RESTAPI_PORT = 8008
 ETCD_CLIENT_PORT = 2379
 ETCD_PEER_PORT = 2380
 ETCD_DATA_DIR = "/var/lib/etcd/ssas"
+# The cluster's TLS (ssas_deploy/cluster_tls.py): the CA and this member's certificate are
+# public; the key is read by postgres (Patroni) and etcd through the ssl-cert group, as
+# Debian's snakeoil key is.
+TLS_CA_FILE = "/etc/ssl/certs/ssas-pg-ha-ca.pem"
+TLS_CERT_FILE = "/etc/ssl/certs/ssas-pg-ha-member.pem"
+TLS_KEY_FILE = "/etc/ssl/private/ssas-pg-ha-member.key"
 # Patroni passes these on postgres's command line from the DCS, equal on every member.
 CLUSTER_WIDE = ("max_connections", "max_locks_per_transaction", "max_worker_processes",
                 "max_prepared_transactions", "wal_level", "track_commit_timestamp",
@@ -94,6 +100,9 @@ def patroni_vars(deployment: DeploymentSizing, host: Host) -> dict:
                         "synchronous_mode": deployment.profile.database.synchronous_replication},
         "patroni_cluster_parameters": cluster,
         "patroni_members": [m.address for m in members],
+        "patroni_tls_ca_file": TLS_CA_FILE,
+        "patroni_tls_cert_file": TLS_CERT_FILE,
+        "patroni_tls_key_file": TLS_KEY_FILE,
     }
     if host.name in {m.name for m in dcs_members}:
         out.update({
@@ -102,7 +111,7 @@ def patroni_vars(deployment: DeploymentSizing, host: Host) -> dict:
             "etcd_address": host.address,
             "etcd_client_port": ETCD_CLIENT_PORT,
             "etcd_peer_port": ETCD_PEER_PORT,
-            "etcd_initial_cluster": ",".join(f"{m.name}=http://{m.address}:{ETCD_PEER_PORT}"
+            "etcd_initial_cluster": ",".join(f"{m.name}=https://{m.address}:{ETCD_PEER_PORT}"
                                              for m in dcs_members),
             "etcd_cluster_token": f"{deployment.profile.name}-{SCOPE}",
         })

@@ -8,7 +8,8 @@ replicas; the settings every member must share come from the DCS; a commit is on
 synchronous standby before it returns; the leader is killed (SIGKILL, as a lost host) and a
 replica takes over with every acknowledged row; libpq's multi-host string with
 target_session_attrs=read-write (the app's endpoint) finds the new leader; the old leader
-comes back as a replica (pg_rewind).
+comes back as a replica (pg_rewind). etcd (peers and clients) and the REST API speak TLS only,
+with the certificates rendered from the vault's cluster_ca_seed (cluster_tls).
 
 Needs Debian's patroni and etcd-server (scripts/setup.sh).
 """
@@ -19,6 +20,7 @@ import re
 import secrets
 import shutil
 import signal
+import ssl
 import subprocess
 import tempfile
 import time
@@ -30,7 +32,14 @@ import pytest
 import yaml
 
 from ssas_deploy.context.build import build
-from ssas_deploy.context.patroni import CLUSTER_WIDE, patroni_members, patroni_vars
+from ssas_deploy.context.patroni import (
+    CLUSTER_WIDE,
+    TLS_CA_FILE,
+    TLS_CERT_FILE,
+    TLS_KEY_FILE,
+    patroni_members,
+    patroni_vars,
+)
 from ssas_deploy.files import files_for_host
 from ssas_deploy.profiles.loader import load_profile
 from ssas_deploy.rendering import SECRET_NAMES, environment
@@ -61,6 +70,10 @@ class Member:
     @property
     def socket_dir(self) -> Path:
         return self.work / "run"
+
+    def tls(self, name: str) -> str:
+        """The member's copy of a rendered TLS file: ca.pem, member.pem or member.key."""
+        return str(self.work / "tls" / name)
 
 
 @dataclass
@@ -107,8 +120,26 @@ def relocate_hba(text: str, members: list[Member]) -> str:
     return text
 
 
+# Where the rendered cluster TLS files go in a member's work directory.
+TLS_FILES = {TLS_CA_FILE: "ca.pem", TLS_CERT_FILE: "member.pem", TLS_KEY_FILE: "member.key"}
+
+
+def write_tls(files: dict[str, str], member: Member) -> None:
+    (member.work / "tls").mkdir(exist_ok=True)
+    for dest, name in TLS_FILES.items():
+        Path(member.tls(name)).write_text(files[dest])
+    Path(member.tls("member.key")).chmod(0o600)
+
+
 def relocate_patroni(text: str, member: Member, members: list[Member]) -> str:
     config = yaml.safe_load(text)
+    # The rendered certificates name 127.0.0.1 too, so the checks of the names still apply.
+    assert config["etcd3"]["protocol"] == "https"
+    for section, keys in (("restapi", ("certfile", "keyfile", "cafile")),
+                          ("ctl", ("certfile", "keyfile", "cacert")),
+                          ("etcd3", ("cert", "key", "cacert"))):
+        for key in keys:
+            config[section][key] = member.tls(TLS_FILES[config[section][key]])
     config["restapi"]["listen"] = config["restapi"]["connect_address"] = \
         f"127.0.0.1:{member.api_port}"
     config["etcd3"]["hosts"] = [f"127.0.0.1:{m.etcd_client}" for m in members]
@@ -131,14 +162,25 @@ def relocate_etcd(text: str, member: Member, members: list[Member]) -> dict[str,
             variables = {k: v.replace(f"{other.address}:{port}",
                                       f"127.0.0.1:{getattr(other, field_name)}")
                          for k, v in variables.items()}
-    variables["ETCD_LISTEN_CLIENT_URLS"] = f"http://127.0.0.1:{member.etcd_client}"
+    variables["ETCD_LISTEN_CLIENT_URLS"] = f"https://127.0.0.1:{member.etcd_client}"
     variables["ETCD_DATA_DIR"] = str(member.work / "etcd")
+    for key, value in variables.items():
+        if value in TLS_FILES:
+            variables[key] = member.tls(TLS_FILES[value])
     return variables
 
 
+def tls_context(member: Member, client: bool = False) -> ssl.SSLContext:
+    """Trusts only the cluster CA; presents the member's certificate when `client`."""
+    context = ssl.create_default_context(cafile=member.tls("ca.pem"))
+    if client:
+        context.load_cert_chain(member.tls("member.pem"), member.tls("member.key"))
+    return context
+
+
 def api(member: Member, path: str, timeout: float = 2.0) -> dict:
-    with urllib.request.urlopen(f"http://127.0.0.1:{member.api_port}{path}",
-                                timeout=timeout) as response:
+    with urllib.request.urlopen(f"https://127.0.0.1:{member.api_port}{path}",
+                                timeout=timeout, context=tls_context(member)) as response:
         return json.loads(response.read())
 
 
@@ -184,7 +226,7 @@ def cluster():
     need("patroni", "etcd", str(PG_BIN / "postgres"), "runuser")
     profile = load_profile("very-large")
     deployment = build(profile, private_addresses(profile))
-    values = {name: secrets.token_urlsafe(24) for name in SECRET_NAMES}
+    values = {name: secrets.token_urlsafe(32) for name in SECRET_NAMES}
     root = Path(tempfile.mkdtemp(prefix="ssas-patroni-"))
     shutil.chown(root, "postgres", "postgres")
     members = []
@@ -204,6 +246,7 @@ def cluster():
             (member.work / "patroni.yml").write_text(relocate_patroni(
                 files["/etc/patroni/config.yml"], member, members))
             (member.work / "patroni.yml").chmod(0o600)
+            write_tls(files, member)
         for path in [root, *root.rglob("*")]:
             shutil.chown(path, "postgres", "postgres")
         for member in members:
@@ -214,8 +257,9 @@ def cluster():
                 ["etcd"], env={**os.environ, **etcd_env}, stdout=log, stderr=subprocess.STDOUT,
                 start_new_session=True)
         wait_for("etcd's quorum", lambda: all(
-            json.loads(urllib.request.urlopen(f"http://127.0.0.1:{m.etcd_client}/health",
-                                              timeout=2).read())["health"] == "true"
+            json.loads(urllib.request.urlopen(
+                f"https://127.0.0.1:{m.etcd_client}/health", timeout=2,
+                context=tls_context(m, client=True)).read())["health"] == "true"
             for m in members), 60, state)
         for member in members:
             start_patroni(member)

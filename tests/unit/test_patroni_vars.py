@@ -32,7 +32,7 @@ def test_the_primary_and_its_replicas_form_the_cluster_and_etcd_runs_on_them():
     peers = {h.name: patroni_vars(deployment.sizing, h)
              for h in patroni_members(deployment.topology)}
     initial = peers["db-1"]["etcd_initial_cluster"]
-    assert initial.count("=http://") == 3
+    assert initial.count("=https://") == 3
     # One cluster, one DCS: every member is told the same.
     for key in ("patroni_scope", "patroni_etcd_hosts", "patroni_cluster_parameters",
                 "patroni_dcs", "etcd_initial_cluster"):

@@ -14,7 +14,11 @@ SCENARIO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(SCENARIO.parents[3]))
 from tests.molecule_support import kill_9_and_wait_for_restart  # noqa: E402
 
-FAILOVER_BOUND_S = 60  # ttl 30 s + loop_wait 10 s, with a busy 2-core machine's slack
+FAILOVER_BOUND_S = 60
+CA = "/etc/ssl/certs/ssas-pg-ha-ca.pem"
+ETCDCTL = ("ETCDCTL_API=3 etcdctl --endpoints=https://127.0.0.1:2379 --cacert " + CA +
+           " --cert /etc/ssl/certs/ssas-pg-ha-member.pem"
+           " --key /etc/ssl/private/ssas-pg-ha-member.key")  # ttl 30 s + loop_wait 10 s, with a busy 2-core machine's slack
 
 
 def members():
@@ -25,9 +29,10 @@ def members():
 def cluster(host) -> dict:
     """Patroni's view of the cluster (GET /cluster on this member's REST API)."""
     address = host.check_output("hostname -I").split()[0]
-    return json.loads(host.check_output(f"python3 -c \"import urllib.request;"
-                                        f"print(urllib.request.urlopen('http://{address}:8008"
-                                        f"/cluster').read().decode())\""))
+    return json.loads(host.check_output(f"python3 -c \"import ssl, urllib.request;"
+                                        f"c = ssl.create_default_context(cafile='{CA}');"
+                                        f"print(urllib.request.urlopen('https://{address}:8008"
+                                        f"/cluster', context=c).read().decode())\""))
 
 
 def psql(host, sql, database="postgres"):
@@ -65,13 +70,28 @@ def hosts():
     return members()
 
 
+def test_etcd_and_the_rest_api_speak_only_tls_with_the_clusters_certificates(hosts):
+    host = hosts[0]
+    address = host.check_output("hostname -I").split()[0]
+    # Plain HTTP is not served; a client without the CA's certificate is refused by etcd.
+    plain = host.run(f"python3 -c \"import urllib.request; urllib.request.urlopen("
+                     f"'http://{address}:8008/health', timeout=5)\"")
+    assert plain.rc != 0
+    anonymous = host.run("ETCDCTL_API=3 etcdctl --endpoints=https://127.0.0.1:2379 "
+                         f"--cacert {CA} --dial-timeout=3s endpoint health")
+    assert anonymous.rc != 0, anonymous.stdout
+    # Each peer link is TLS: the advertised peer URLs.
+    assert all("https://" in line for line in
+               host.check_output(f"{ETCDCTL} member list").splitlines())
+    key = host.file("/etc/ssl/private/ssas-pg-ha-member.key")
+    assert (key.user, key.group, key.mode) == ("root", "ssl-cert", 0o640)
+
+
 def test_etcd_has_three_members_and_a_quorum(hosts):
     for host in hosts:
-        out = host.check_output("ETCDCTL_API=3 etcdctl --endpoints=http://127.0.0.1:2379 "
-                                "endpoint health 2>&1")
+        out = host.check_output(f"{ETCDCTL} endpoint health 2>&1")
         assert "is healthy" in out
-    listed = hosts[0].check_output("ETCDCTL_API=3 etcdctl --endpoints=http://127.0.0.1:2379 "
-                                   "member list")
+    listed = hosts[0].check_output(f"{ETCDCTL} member list")
     assert len(listed.splitlines()) == 3, listed
 
 
