@@ -18,7 +18,7 @@ jobs_max=${SSAS_MOLECULE_JOBS:-2}
 [[ "$jobs_max" =~ ^[1-9][0-9]*$ ]] || { echo "molecule-all: SSAS_MOLECULE_JOBS must be a positive integer, not '$jobs_max'" >&2; exit 2; }
 
 # The slowest scenarios start first so the last ones to finish are short.
-slow_first=(celery_worker ssas_app)
+slow_first=(celery_worker ssas_app patroni)
 roles=("$@")
 if [ "${#roles[@]}" -eq 0 ]; then
   for role in "${slow_first[@]}"; do
