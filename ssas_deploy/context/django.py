@@ -70,9 +70,12 @@ def _databases(deployment: DeploymentSizing, host: Host) -> dict:
         if alias == "default" and cluster:
             # Whichever member Patroni made the leader: libpq tries the members in turn and
             # keeps the one that takes writes (through each member's PgBouncer when pooled).
-            # A failover breaks the connection; CONN_HEALTH_CHECKS reconnects to the new one.
+            # libpq checks that only when it connects, and a PgBouncer whose server was
+            # demoted keeps the app's connection open (SELECT 1 still works there), so the
+            # app connects anew for each request (CONN_MAX_AGE 0; cheap through PgBouncer).
             settings["HOST"] = ",".join("127.0.0.1" if m.name == host.name else m.address
                                         for m in cluster)
+            settings["CONN_MAX_AGE"] = 0
             settings["OPTIONS"] = {**settings["OPTIONS"], "sslmode": "require",
                                    "target_session_attrs": "read-write"}
         if pooled:

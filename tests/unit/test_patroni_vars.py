@@ -128,6 +128,8 @@ def test_the_apps_default_database_is_whichever_member_takes_writes():
         assert default["HOST"].split(",") == members, host.name
         assert default["OPTIONS"]["target_session_attrs"] == "read-write"
         assert default["OPTIONS"]["sslmode"] == "require"
+        # A kept connection through a PgBouncer whose server was demoted would stay read-only.
+        assert default["CONN_MAX_AGE"] == 0
     # Without replicas there is no cluster: one host, no session attributes.
     large = deployment_of("large")
     default = large.host_vars["web-1"]["ssas_django_databases"]["default"]
