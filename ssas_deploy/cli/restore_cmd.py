@@ -49,6 +49,7 @@ def restore(inventory: InventoryRequired, profile: ProfileDefaulted = None,
     Latest state by default; --at for a moment (UTC), --backup for one backup as it ended;
     --to-host onto a new machine that replaces a database host.
     """
+    from ssas_deploy.context.patroni import patroni_cluster
     from ssas_deploy.inventory import known_hosts_for
     from ssas_deploy.restore import replacement as rep
     from ssas_deploy.restore.run import prepare, stanza_hosts
@@ -69,6 +70,8 @@ def restore(inventory: InventoryRequired, profile: ProfileDefaulted = None,
                 raise (rep.as_given(exc, staged, inventory, replacements) if staged
                        else exc) from None
             rep.check_replaceable(replacements, [h.name for _, h in stanza_hosts(deployment)])
+            rep.check_not_cluster_members(
+                replacements, [h.name for h in patroni_cluster(deployment.topology)])
             if replacements:
                 _open_vault(inventory, vault_password_file)
             pins_before = _forget_replaced_host_keys(deployment, replacements, inventory)

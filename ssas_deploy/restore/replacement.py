@@ -57,6 +57,18 @@ def check_replaceable(replacements: list[Replacement], database_hosts: list[str]
                                  f"deployment (its database hosts: {', '.join(database_hosts)})")
 
 
+def check_not_cluster_members(replacements: list[Replacement], members: list[str]) -> None:
+    """RestoreRefused when a replacement names a member of the Patroni cluster (`members`):
+    a lost member is rebuilt by Patroni from the leader, and a new etcd member must join the
+    running DCS (`etcdctl member add`), which --to-host does not do."""
+    for replacement in replacements:
+        if replacement.name in members:
+            raise RestoreRefused(
+                f"--to-host {replacement.name}: a member of the Patroni cluster; the others "
+                "keep serving, and a replacement must join its etcd and be cloned by "
+                "Patroni, which restore does not do yet. Nothing was changed")
+
+
 def rewritten_inventory(inventory: Path, replacements: list[Replacement]) -> str | None:
     """The inventory's text with each given address in place of its host's, or None when
     every address given is already the inventory's.

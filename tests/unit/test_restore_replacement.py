@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from ssas_deploy.cli.options import load_deployment
+from ssas_deploy.restore import replacement as rep
 from ssas_deploy.restore.plan import RestoreRefused
 from ssas_deploy.restore.replacement import (
     Replacement,
@@ -98,3 +99,15 @@ def test_crlf_symlinks_modes_and_bare_numbers(tmp_path):
     assert staged.parent == tmp_path and staged.stat().st_mode & 0o777 == 0o644
     commit_inventory(link, staged, "x")
     assert link.is_symlink() and real.read_bytes() == text.encode()
+
+
+def test_a_member_of_the_patroni_cluster_is_not_replaced():
+    from ssas_deploy.context.build import build
+    from ssas_deploy.context.patroni import patroni_cluster
+    from ssas_deploy.profiles.loader import load_profile
+
+    members = [h.name for h in patroni_cluster(build(load_profile("very-large")).topology)]
+    assert members == ["db-1", "db-replica-1", "db-replica-2"]
+    with pytest.raises(RestoreRefused, match="db-1: a member of the Patroni cluster"):
+        rep.check_not_cluster_members(rep.parse_replacements(["db-1=10.0.0.9"]), members)
+    rep.check_not_cluster_members(rep.parse_replacements(["db-shard-1"]), members)
