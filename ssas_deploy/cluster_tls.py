@@ -24,12 +24,19 @@ _P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 
 
 def _seed_bytes(seed: str) -> bytes:
-    """The 32 bytes of a `cluster_ca_seed` value (URL-safe base64, as the vault stores it).
-    Raises ValueError for anything else."""
-    raw = base64.urlsafe_b64decode(seed + "=" * (-len(seed) % 4))
-    if len(raw) < 32:
-        raise ValueError("cluster_ca_seed must hold at least 32 bytes")
-    return raw[:32]
+    """The 32 bytes of a `cluster_ca_seed` value (URL-safe base64 without padding, 43
+    characters, as `secrets.token_urlsafe(32)` makes it). Raises ValueError for anything
+    else: a character outside the alphabet or another length is never silently dropped or
+    cut, so two different values never give the same CA."""
+    import binascii
+
+    try:
+        raw = base64.b64decode(seed + "=" * (-len(seed) % 4), altchars=b"-_", validate=True)
+    except binascii.Error:
+        raise ValueError("cluster_ca_seed must be URL-safe base64 of 32 bytes") from None
+    if len(raw) != 32:
+        raise ValueError(f"cluster_ca_seed must hold 32 bytes, not {len(raw)}")
+    return raw
 
 
 def _ca_key(seed: str):

@@ -62,4 +62,9 @@ def test_another_seeds_ca_does_not_vouch_for_the_member(seed):
 def test_a_short_seed_is_refused_and_the_mask_renders_as_the_mask():
     with pytest.raises(ValueError, match="32 bytes"):
         ca_certificate(secrets.token_urlsafe(16))
+    with pytest.raises(ValueError, match="32 bytes"):
+        ca_certificate(secrets.token_urlsafe(33))  # never cut to 32
+    good = secrets.token_urlsafe(32)
+    with pytest.raises(ValueError, match="base64"):
+        ca_certificate(good[:20] + "!" + good[21:])  # never a character dropped
     assert cluster_member_key(MASK, "db-1") == MASK
