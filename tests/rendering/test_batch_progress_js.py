@@ -96,6 +96,8 @@ def test_progress_survives_refused_and_failed_polls_and_stops_when_done(browser)
         text = browser.find_element(By.CSS_SELECTOR, "[data-batch-text]")
         WebDriverWait(browser, 10).until(lambda _: "rate limit" in text.text)
         assert "undefined" not in text.text
+        WebDriverWait(browser, 10).until(lambda _: "HTTP 500" in text.text)
+        assert "rate limit" not in text.text  # each message replaces the last one
         WebDriverWait(browser, 40).until(
             lambda _: browser.find_element(By.TAG_NAME, "section").get_attribute(
                 "data-state") == "done")

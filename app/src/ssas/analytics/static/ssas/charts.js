@@ -23,18 +23,20 @@
   function follow(section) {
     var bar = section.querySelector("progress");
     var text = section.querySelector("[data-batch-text]");
+    var lastText = "";
     function show(job) {
       bar.max = Math.max(job.total_students, 1);
       bar.value = job.processed_students;
-      text.textContent = job.status + ": " + job.processed_students + " of " +
+      lastText = job.status + ": " + job.processed_students + " of " +
         job.total_students + " students, " + job.anomalies_found + " anomalies" +
         (job.error ? " (" + job.error + ")" : "");
+      text.textContent = lastText;
       section.dataset.state = job.status;
       return job.status !== "done" && job.status !== "failed";
     }
     function retryLater(message, ms) {
       section.dataset.pollError = message;
-      text.textContent = (text.textContent ? text.textContent + " · " : "") + message;
+      text.textContent = (lastText ? lastText + " · " : "") + message;
       window.setTimeout(poll, ms);
     }
     function poll() {
@@ -44,7 +46,7 @@
           if (r.status === 429) {
             var wait = parseInt(r.headers.get("Retry-After"), 10);
             retryLater("progress paused by the rate limit, asking again shortly",
-                       (isNaN(wait) ? RETRY_MS / 1000 : Math.min(wait, 300)) * 1000);
+                       (isNaN(wait) ? RETRY_MS / 1000 : Math.min(Math.max(wait, 1), 300)) * 1000);
             return;
           }
           if (!r.ok) {
