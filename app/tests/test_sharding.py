@@ -259,3 +259,80 @@ def test_school_pages_link_students_with_their_school(two_schools, admin_user):
     assert f'/students/{student.pk}/?school=south-high"' in page
     assert client.get(f"/students/{student.pk}/?school=south-high").status_code == 200
     assert client.get(f"/students/{student.pk}/").status_code == 400
+
+
+@ALL
+def test_a_write_through_the_old_shard_after_a_move_is_refused(two_schools):
+    from django.test import RequestFactory
+
+    from ssas.sharding.freeze import SchoolMoved
+    from ssas.sharding.middleware import ShardMiddleware
+
+    with use_school("north-high") as alias:  # a task that started before the move
+        assert alias == "shard_0"
+        school_id = School.objects.get(code="north-high").pk
+        call_command("move_school", "north-high", "--to", "shard_1", "--settle", "0")
+        with pytest.raises(SchoolMoved, match="now lives on shard_1") as moved:
+            Student.objects.filter(grade=7).update(class_name="7Z")
+        with pytest.raises(SchoolMoved):
+            Student.objects.create(school_id=school_id, student_id="late",
+                                   first_name="A", last_name="B", grade=7)
+    assert _count(Student, "shard_0", school__code="north-high") == 0
+    assert _count(Student, "shard_1", school__code="north-high", class_name="7Z") == 0
+    response = ShardMiddleware(lambda r: None).process_exception(
+        RequestFactory().post("/api/students/?school=north-high"), moved.value)
+    assert response.status_code == 503 and b"retry" in response.content
+    with use_school("north-high"):  # a new request or task runs on the new shard
+        assert Student.objects.filter(grade=99).update(class_name="x") == 0
+
+
+def _move_with(monkeypatch, step, before):
+    """Run move_school with `before(code)` called just before `step` of the module."""
+    real = getattr(move, step)
+
+    def wrapped(*args, **kwargs):
+        before("north-high")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(move, step, wrapped)
+    with pytest.raises(CommandError) as failed:
+        call_command("move_school", "north-high", "--to", "shard_1", "--settle", "0")
+    return failed.value
+
+
+def _assert_rolled_back(expected):
+    shard = SchoolShard.objects.get(code="north-high")
+    assert (shard.alias, shard.frozen_until) == ("shard_0", None)
+    assert _fingerprints("north-high", "shard_0") == expected
+    assert all(n == 0 for n, _ in _fingerprints("north-high", "shard_1").values())
+
+
+@ALL
+def test_a_late_write_on_the_source_aborts_the_delete_and_rolls_back(two_schools,
+                                                                     monkeypatch):
+    school_id = School.objects.using("shard_0").get(code="north-high").pk
+
+    def late_commit(code):  # passed its freeze check before the freeze, commits now
+        if _count(Student, "shard_0", student_id="late") == 0:
+            Student._base_manager.db_manager("shard_0").create(
+                school_id=school_id, student_id="late", first_name="A", last_name="B",
+                grade=7)
+
+    # between the verify (end of the copy transaction) and the delete
+    error = _move_with(monkeypatch, "_switch_map", late_commit)
+    assert error.returncode == 1 and "late" in str(error) and "stays on shard_0" in str(error)
+    _assert_rolled_back(_fingerprints("north-high", "shard_0"))
+    assert _count(Student, "shard_0", school__code="north-high") == 13
+
+
+@ALL
+def test_the_map_does_not_switch_once_the_freeze_ran_out(two_schools, monkeypatch):
+    before = _fingerprints("north-high", "shard_0")
+
+    def expire(code):  # the copy outlasted --freeze-seconds
+        SchoolShard.objects.filter(code=code).update(
+            frozen_until=datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC))
+
+    error = _move_with(monkeypatch, "_copy_table", expire)
+    assert error.returncode == 1 and "freeze" in str(error)
+    _assert_rolled_back(before)

@@ -7,7 +7,9 @@ shard is chosen: see ssas.sharding.
 School data goes to the current shard (ssas.sharding.context): an object loaded from a
 shard stays there; without a current shard the router raises ShardRoutingError instead of
 silently falling back to `default` (the wrong database). Writes to a school under a
-move's write freeze raise SchoolFrozen.
+move's write freeze raise SchoolFrozen; a write through the shard a school was on when the
+request or task started, after the school moved away, raises SchoolMoved (nothing is
+written to the old shard).
 """
 
 from ssas.sharding.context import ShardRoutingError, current, enabled, shard_aliases
@@ -33,10 +35,12 @@ class SchoolShardRouter:
         if not is_sharded_model(model):
             return "default"
         here = current()
-        if write and here is not None and here.school:
-            check_writable(here.school)
         instance = hints.get("instance")
         db = getattr(getattr(instance, "_state", None), "db", None)
+        if write and here is not None and here.school:
+            # The shard recorded when the request/task started must still be the
+            # school's: after a move it raises SchoolMoved (one map query).
+            check_writable(here.school, here.alias)
         if db:
             return db  # an object already loaded from (or saved to) a shard stays there
         if here is not None:

@@ -5,6 +5,9 @@ The school comes from, in order: the URL's `code` (pages under /schools/<code>/)
 
 - an unknown school: 404 (JSON under /api/, text elsewhere);
 - a write (POST/PUT/PATCH/DELETE) to a school under a move's freeze: 503 + Retry-After;
+- a write after the school moved to another shard while the request ran (SchoolMoved
+  from the router: nothing was written): 503 + Retry-After, the retry goes to the new
+  shard;
 - school data needed but no school named: 400 naming the model (ShardRoutingError from
   the router, turned into a response by `process_exception`).
 
@@ -17,7 +20,7 @@ from django.http import HttpResponse, JsonResponse
 from django.urls import Resolver404, resolve
 
 from .context import ShardRoutingError, UnknownSchool, enabled, use_school
-from .freeze import SchoolFrozen, frozen_for
+from .freeze import SchoolFrozen, SchoolMoved, frozen_for
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -63,8 +66,9 @@ class ShardMiddleware:
             return _error(request, 404, str(exc))
 
     def process_exception(self, request, exception):
-        """School data without a school: 400; a write during a freeze: 503."""
-        if isinstance(exception, SchoolFrozen):
+        """School data without a school: 400; a write during a freeze or after the school
+        moved away: 503."""
+        if isinstance(exception, (SchoolFrozen, SchoolMoved)):
             return _error(request, 503, str(exception),
                           **{"Retry-After": str(exception.retry_after)})
         if isinstance(exception, ShardRoutingError):

@@ -7,6 +7,26 @@ that transaction commits, each table's rows of the school are counted and checks
 both sides, the same way (monitoring.tables.row_digest over the rows in primary-key
 order, reference ids replaced by their natural key); any difference rolls the copy back
 and the school stays on its source shard. Then the map switches and the source rows go.
+
+Two guards against lost writes, both rolling the move back (map back to the source, the
+copied rows removed from the target, freeze lifted, MoveError):
+
+- the map switches only while the freeze still holds (a write freeze that ran out during
+  the copy may have let writes reach the source after it was copied);
+- after the switch, in the transaction that deletes the source rows, the source's
+  per-table counts and checksums are computed again and must equal the verified ones,
+  and the delete must remove exactly the verified number of rows (a write that passed
+  its freeze check before the freeze and committed late).
+
+Writes made through a request or task that started before the switch raise SchoolMoved
+(ssas.routers) instead of reaching the old shard.
+
+Limit: district-wide writers that run under `use_shard(alias)` / `each_shard()` without a
+school bypass the freeze and the SchoolMoved check (the router cannot tell which school a
+write of theirs belongs to). Such a writer that writes one school's rows while it is
+being moved can still have that write rejected by the late-write check above (the move
+rolls back) or, between that check and the delete, lost. Do not run district-wide writers
+(e.g. the nightly aggregation) during a move.
 """
 
 from __future__ import annotations
@@ -17,6 +37,7 @@ from dataclasses import dataclass
 
 from django.apps import apps
 from django.db import connections, transaction
+from django.utils import timezone
 
 from ssas.monitoring.tables import row_digest
 
@@ -167,9 +188,10 @@ def move_school(code: str, target: str, freeze_seconds: float = 300,
                 settle: float = 2.0) -> list[TableCheck]:
     """Move school `code` to shard `target`; returns the per-table checks (all equal).
 
-    Raises MoveError when refused (see check_request) or when the copy failed or did not
-    verify: then the target holds none of the school's rows, the map still points at the
-    source and the freeze is lifted.
+    Raises MoveError when refused (see check_request), when the copy failed or did not
+    verify, when the freeze ran out before the switch, or when the source changed after
+    the copy (a late write): then the target holds none of the school's rows, the map
+    still points at the source and the freeze is lifted.
     """
     source = check_request(code, target)
     freeze.set_freeze(code, freeze_seconds)
@@ -189,16 +211,21 @@ def move_school(code: str, target: str, freeze_seconds: float = 300,
                 raise _Mismatch(checks, f"rows differ after the copy in: {', '.join(bad)}; "
                                         f"the copy was rolled back, {code!r} stays on {source}")
         try:
-            SchoolShard.objects.using("default").filter(code=code).update(alias=target)
+            _switch_map(code, source, target)
         except Exception:
             _delete_rows(code, target)
             raise
         try:
-            _delete_rows(code, source)
+            changed = _delete_source_if_unchanged(code, source, checks)
         except Exception as exc:
             raise MoveError(f"{code!r} now lives on {target}, but deleting its old rows on "
                             f"{source} failed ({type(exc).__name__}: {exc}); they are unused "
                             "and can be deleted later") from exc
+        if changed:
+            _roll_back(code, source, target)
+            raise MoveError(f"{code!r} changed on {source} after it was copied (a late "
+                            f"write in: {', '.join(changed)}); the move was rolled back, "
+                            f"{code!r} stays on {source}. Run move_school again.")
         return checks
     except _Mismatch:
         raise
@@ -210,6 +237,49 @@ def move_school(code: str, target: str, freeze_seconds: float = 300,
         raise MoveError(f"{type(exc).__name__}: {exc}; {code!r} stays on {source}") from exc
     finally:
         freeze.set_freeze(code, None)
+
+
+class _FreezeExpired(MoveError):
+    pass
+
+
+def _switch_map(code: str, source: str, target: str) -> None:
+    """Point the map at `target`, only while the freeze still holds (one UPDATE, so the
+    freeze cannot run out between the check and the switch). Raises _FreezeExpired."""
+    switched = (SchoolShard.objects.using("default")
+                .filter(code=code, alias=source, frozen_until__gt=timezone.now())
+                .update(alias=target))
+    if not switched:
+        raise _FreezeExpired(
+            f"the write freeze of {code!r} ran out before the copy finished, so writes may "
+            f"have reached {source} after it was copied; the move was rolled back, "
+            f"{code!r} stays on {source}. Run move_school again with a longer "
+            "--freeze-seconds.")
+
+
+def _roll_back(code: str, source: str, target: str) -> None:
+    """Map back to `source`, remove the copied rows from `target`."""
+    SchoolShard.objects.using("default").filter(code=code).update(alias=source)
+    _delete_rows(code, target)
+
+
+def _delete_source_if_unchanged(code: str, source: str,
+                                checks: list[TableCheck]) -> list[str]:
+    """Delete the school's rows on `source` if they are still the verified ones; returns
+    the tables that changed (then nothing was deleted)."""
+    with transaction.atomic(using=source):
+        changed = [c.model for c in checks
+                   if table_fingerprint(c.model, source, code) != (c.source_rows,
+                                                                  c.source_checksum)]
+        if changed:
+            return changed
+        verified = {c.model: c.source_rows for c in checks}
+        deleted = {label: _school_rows(label, source, code)._raw_delete(source)
+                   for label in reversed(list(SCHOOL_ROWS))}
+        changed = [label for label in SCHOOL_ROWS if deleted[label] != verified[label]]
+        if changed:
+            transaction.set_rollback(True, using=source)
+        return changed
 
 
 class _Mismatch(MoveError):

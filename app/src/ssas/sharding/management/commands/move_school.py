@@ -3,7 +3,8 @@
     ssas-manage move_school SCHOOL --to shard_N [--freeze-seconds 300] [--settle 2]
 
 Exit codes: 0 moved (per-table counts and checksums printed, all equal); 1 the copy
-failed or did not verify (rolled back: the school stays on its source shard, unfrozen);
+failed or did not verify, the freeze ran out before the switch, or the source changed
+after the copy (rolled back: the school stays on its source shard, unfrozen);
 2 refused (not sharded, unknown school or shard, already there).
 """
 
