@@ -47,6 +47,16 @@ def patroni_members(topology: Topology) -> list[Host]:
     return topology.with_role(Role.database) + topology.with_role(Role.database_replica)
 
 
+def _is_ip(address: str) -> bool:
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return True
+
+
 def patroni_cluster(topology: Topology) -> list[Host]:
     """The members Patroni runs on: `patroni_members`, or [] when the profile has no replica
     (a lone primary is PostgreSQL's own systemd unit, with no failover to manage)."""
@@ -109,6 +119,10 @@ def patroni_vars(deployment: DeploymentSizing, host: Host) -> dict:
             "etcd_name": host.name,
             "etcd_data_dir": ETCD_DATA_DIR,
             "etcd_address": host.address,
+            # etcd binds only to IP addresses ("a domain name is invalid for binding"): a
+            # member named by DNS listens on every address (the firewall admits only the
+            # members) and advertises its name.
+            "etcd_listen_address": host.address if _is_ip(host.address) else "0.0.0.0",
             "etcd_client_port": ETCD_CLIENT_PORT,
             "etcd_peer_port": ETCD_PEER_PORT,
             "etcd_initial_cluster": ",".join(f"{m.name}=https://{m.address}:{ETCD_PEER_PORT}"

@@ -145,3 +145,19 @@ def test_only_the_members_run_postgresql_under_patroni():
     assert all(m == "systemd" for n, m in managed.items() if n.startswith("db-shard"))
     assert all(hv.get("postgresql_ha_manager", "systemd") == "systemd"
                for hv in deployment_of("large").host_vars.values())
+
+
+def test_etcd_binds_to_ip_addresses_only():
+    """etcd refuses a DNS name in a listen URL: a named member listens on every address."""
+    from ssas_deploy.files import files_for_host
+    from ssas_deploy.rendering import environment
+
+    named = deployment_of("very-large")  # placeholder names: db-1, ...
+    hv = named.host_vars["db-1"]
+    assert hv["etcd_listen_address"] == "0.0.0.0"
+    spec = next(f for f in files_for_host(hv) if f.dest == "/etc/default/etcd")
+    text = environment().get_template(spec.template).render(hv)
+    listen = [line for line in text.splitlines() if line.startswith("ETCD_LISTEN_")]
+    assert listen == ['ETCD_LISTEN_PEER_URLS="https://0.0.0.0:2380"',
+                      'ETCD_LISTEN_CLIENT_URLS="https://0.0.0.0:2379"']
+    assert 'ETCD_ADVERTISE_CLIENT_URLS="https://db-1:2379"' in text
