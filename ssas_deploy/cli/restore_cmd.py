@@ -69,9 +69,10 @@ def restore(inventory: InventoryRequired, profile: ProfileDefaulted = None,
             except InvalidInputError as exc:
                 raise (rep.as_given(exc, staged, inventory, replacements) if staged
                        else exc) from None
+            members = [h.name for h in patroni_cluster(deployment.topology)]
+            rep.check_not_cluster_members(replacements, members)
+            rep.check_no_patroni_cluster(members)
             rep.check_replaceable(replacements, [h.name for _, h in stanza_hosts(deployment)])
-            rep.check_not_cluster_members(
-                replacements, [h.name for h in patroni_cluster(deployment.topology)])
             if replacements:
                 _open_vault(inventory, vault_password_file)
             pins_before = _forget_replaced_host_keys(deployment, replacements, inventory)

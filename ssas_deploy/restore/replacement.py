@@ -57,6 +57,18 @@ def check_replaceable(replacements: list[Replacement], database_hosts: list[str]
                                  f"deployment (its database hosts: {', '.join(database_hosts)})")
 
 
+def check_no_patroni_cluster(members: list[str]) -> None:
+    """RestoreRefused when the deployment runs a Patroni cluster (`members` not empty):
+    restore stops and starts Debian's postgresql@ unit and restores one server, while there
+    Patroni runs PostgreSQL on every member and would have to re-clone the replicas."""
+    if members:
+        raise RestoreRefused(
+            f"this deployment's PostgreSQL is a Patroni cluster ({', '.join(members)}), "
+            "which restore does not handle yet (it restores a server Debian's unit runs). "
+            "Nothing was changed. The other members keep serving when one is lost; a lost "
+            "cluster needs pgBackRest's restore on one member by hand (see the README)")
+
+
 def check_not_cluster_members(replacements: list[Replacement], members: list[str]) -> None:
     """RestoreRefused when a replacement names a member of the Patroni cluster (`members`):
     a lost member is rebuilt by Patroni from the leader, and a new etcd member must join the

@@ -111,3 +111,9 @@ def test_a_member_of_the_patroni_cluster_is_not_replaced():
     with pytest.raises(RestoreRefused, match="db-1: a member of the Patroni cluster"):
         rep.check_not_cluster_members(rep.parse_replacements(["db-1=10.0.0.9"]), members)
     rep.check_not_cluster_members(rep.parse_replacements(["db-shard-1"]), members)
+
+
+def test_a_deployment_with_a_patroni_cluster_is_not_restored():
+    with pytest.raises(RestoreRefused, match=r"Patroni cluster \(db-1, db-replica-1"):
+        rep.check_no_patroni_cluster(["db-1", "db-replica-1", "db-replica-2"])
+    rep.check_no_patroni_cluster([])
