@@ -41,7 +41,7 @@ def rendered(tmp_path_factory):
     """The very-large tier rendered with real random secrets: (deployment, secrets, tree)."""
     profile = load_profile("very-large")
     deployment = build(profile, private_addresses(profile))
-    values = {name: secrets.token_urlsafe(24) for name in SECRET_NAMES}
+    values = {name: secrets.token_urlsafe(32) for name in SECRET_NAMES}
     out = tmp_path_factory.mktemp("very-large-sentinel")
     write_tree(render_deployment(deployment, values), out)
     return deployment, values, out
@@ -278,7 +278,7 @@ def test_sentinel_resolves_host_names_only_as_rendered(tmp_path):
     placements[Role.redis_cache] = Placement(placements[Role.redis_cache].names, names,
                                              [SshTarget()] * 3)
     deployment = build(profile, placements)
-    values = dict.fromkeys(SECRET_NAMES, "pw")
+    values = {name: secrets.token_urlsafe(32) for name in SECRET_NAMES}
     [seed] = [f for f in render_deployment(deployment, values)
               if f.spec.dest == "/etc/redis/ssas-sentinel.conf" and f.host == "cache-1"]
     assert "sentinel resolve-hostnames yes" in seed.content
@@ -298,7 +298,8 @@ def test_sentinel_resolves_host_names_only_as_rendered(tmp_path):
                 output = process.communicate(timeout=10)[0]
                 assert process.returncode != 0 and "resolve" in output.lower(), output
                 continue
-            watcher = redis.Redis(port=port, username="sentinel", password="pw",
+            watcher = redis.Redis(port=port, username="sentinel",
+                                  password=values["redis_sentinel_password"],
                                   socket_timeout=2, decode_responses=True)
             master = wait_for("Sentinel started with a host name",
                               lambda w=watcher: w.sentinel_master("ssas-cache"))
