@@ -10,7 +10,7 @@ bootstrap.dcs.postgresql.parameters; PostgreSQL 15 docs 27.4.5 for the hot stand
 """
 
 from ssas_deploy.context import paths
-from ssas_deploy.profiles.models import Role
+from ssas_deploy.profiles.models import Role, is_ip_address
 from ssas_deploy.sizing.plan import DeploymentSizing
 from ssas_deploy.topology import Host, Topology
 
@@ -46,15 +46,6 @@ def patroni_members(topology: Topology) -> list[Host]:
     """The main cluster's members, primary first: [database host, *database_replica hosts]."""
     return topology.with_role(Role.database) + topology.with_role(Role.database_replica)
 
-
-def _is_ip(address: str) -> bool:
-    import ipaddress
-
-    try:
-        ipaddress.ip_address(address)
-    except ValueError:
-        return False
-    return True
 
 
 def patroni_cluster(topology: Topology) -> list[Host]:
@@ -122,7 +113,7 @@ def patroni_vars(deployment: DeploymentSizing, host: Host) -> dict:
             # etcd binds only to IP addresses ("a domain name is invalid for binding"): a
             # member named by DNS listens on every address (the firewall admits only the
             # members) and advertises its name.
-            "etcd_listen_address": host.address if _is_ip(host.address) else "0.0.0.0",
+            "etcd_listen_address": host.address if is_ip_address(host.address) else "0.0.0.0",
             "etcd_client_port": ETCD_CLIENT_PORT,
             "etcd_peer_port": ETCD_PEER_PORT,
             "etcd_initial_cluster": ",".join(f"{m.name}=https://{m.address}:{ETCD_PEER_PORT}"

@@ -10,7 +10,7 @@ from ssas_deploy.context import paths
 from ssas_deploy.context.backup import archive_settings
 from ssas_deploy.context.patroni import patroni_cluster
 from ssas_deploy.context.routes import LOGIN_LOCATION, ML_LOCATION
-from ssas_deploy.profiles.models import Role
+from ssas_deploy.profiles.models import Role, is_ip_address
 from ssas_deploy.sizing.celery import QUEUES, visibility_timeout
 from ssas_deploy.sizing.plan import DATABASE_ROLES, DeploymentSizing, HostSizing, is_beat_host
 from ssas_deploy.sizing.redis import SENTINEL_PORT
@@ -184,16 +184,9 @@ def redis_vars(deployment: DeploymentSizing, sizing: HostSizing) -> dict:
         "redis_sentinel_dir": SENTINEL_DIR,
         # Sentinel rewrites this file; the seed (/etc/redis/ssas-sentinel.conf) is the role's.
         "redis_sentinel_conf": f"{SENTINEL_DIR}/sentinel.conf",
-        "redis_sentinel_hostnames": any(not _is_ip(a) for a in watched),
+        "redis_sentinel_hostnames": any(not is_ip_address(a) for a in watched),
     }
 
-
-def _is_ip(address: str) -> bool:
-    try:
-        ipaddress.ip_address(address)
-    except ValueError:
-        return False
-    return True
 
 
 def gunicorn_vars(sizing: HostSizing, topology: Topology) -> dict:

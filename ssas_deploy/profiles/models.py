@@ -123,6 +123,15 @@ HOST_NAME_PATTERN = (r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
                      r"(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")
 
 
+def is_ip_address(value: str) -> bool:
+    """True for an IPv4 or IPv6 address, False for anything else (e.g. a DNS name)."""
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
+
+
 def is_host_name_or_ipv4(value: str) -> bool:
     """`value` is a DNS host name (at most 253 characters) or an IPv4 address; digits and
     dots alone must be a real IPv4 address (10.0.1.300 is neither)."""
