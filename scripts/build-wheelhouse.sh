@@ -6,9 +6,10 @@
 #   scripts/build-wheelhouse.sh OUT_DIR        (PYTHON=... to pick the interpreter)
 #
 # Wheels are built for the interpreter running the build, so it must match the hosts:
-# CPython 3.11 on x86_64 Linux (Debian 12). SOURCE_DATE_EPOCH (default: time of the last
-# commit touching app/) makes the app wheel byte-reproducible, so rebuilding an unchanged
-# tree does not make the hosts reinstall.
+# CPython 3.11 on x86_64 Linux (Debian 12). SOURCE_DATE_EPOCH (default: 1980-01-01, the
+# earliest a wheel's zip can record) makes the app wheel byte-reproducible: its bytes depend
+# only on the app's sources, so rebuilding an unchanged tree, from a checkout or from the
+# sources an installed ssas-deploy carries, does not make the hosts reinstall.
 #
 # The lock only covers the interpreter it was compiled with. Debian 12's Python is 3.11.2,
 # and some dependencies need more there (redis needs async-timeout below 3.11.3), so the
@@ -27,10 +28,7 @@ if sys.version_info[:2] != (3, 11) or platform.machine() != "x86_64" or sys.plat
              f"not {platform.python_version()} on {platform.machine()} {sys.platform}")
 PY
 
-if [ -z "${SOURCE_DATE_EPOCH:-}" ]; then
-  SOURCE_DATE_EPOCH=$(git -C "$repo" log -1 --format=%ct -- app 2>/dev/null || true)
-  export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-315532800}
-fi
+export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-315532800}
 "$python" "$repo/app/build_wheelhouse.py" "$out"
 
 host_python=${HOST_PYTHON:-/usr/bin/python3}

@@ -35,8 +35,12 @@ wheel_dir=$(mktemp -d)
 trap 'rm -rf "$wheel_dir"' EXIT
 python -m pip wheel -q --no-deps -w "$wheel_dir" . 2>&1 | grep -v "^WARNING: Location" || true
 python -m venv "$wheel_dir/venv"
+# With its dependencies, as a user installs it (ansible and mitogen among them); the
+# end-to-end stage applies the small sandbox from this venv (tests/e2e/test_small_installed.py).
 "$wheel_dir/venv/bin/pip" install -q "$wheel_dir"/ssas_deploy-*.whl 2>&1 | grep -v "^WARNING: Location" || true
-(cd "$wheel_dir" && venv/bin/ssas-deploy profiles validate venv/lib/python3*/site-packages/ssas_deploy/_data/sizing_profiles/large.yaml \
+export SSAS_INSTALLED_VENV="$wheel_dir/venv"
+(cd "$wheel_dir" && venv/bin/ansible-playbook --version >/dev/null \
+  && venv/bin/ssas-deploy profiles validate venv/lib/python3*/site-packages/ssas_deploy/_data/sizing_profiles/large.yaml \
   && venv/bin/ssas-deploy render --profile very-large --out out >/dev/null \
   && test -s out/manifest.json && test -s out/db-1/etc/postgresql/15/main/postgresql.conf)
 stage_done "wheel"
