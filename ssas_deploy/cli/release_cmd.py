@@ -26,8 +26,10 @@ def _profile_for(profile: str | None, inventory: Path) -> str:
     record = read_last_apply(inventory)
     if record and record.get("profile"):
         return record["profile"]
-    raise InvalidInputError([Problem(str(last_apply_record(inventory)), None, "--profile",
-                                     "no apply recorded for this inventory: pass --profile")])
+    missing = last_apply_record(inventory).name
+    raise InvalidInputError([Problem(str(inventory), None, "--profile",
+                                     f"no apply recorded for this inventory (no {missing} "
+                                     "beside it): pass --profile")])
 
 
 def status(

@@ -28,14 +28,15 @@ AtOption = Annotated[str | None, typer.Option(
     "--at", help="Restore the databases as they were at this moment, UTC: "
                  "'YYYY-MM-DD HH:MM:SS' (media files: the last snapshot at or before it).")]
 BackupOption = Annotated[list[str] | None, typer.Option(
-    "--backup", help="Restore this pgBackRest backup (a label from `backup list`) as it "
-                     "ended; give one label per stanza on sharded deployments.")]
+    "--backup", metavar="LABEL",
+    help="Restore this pgBackRest backup (a label from `backup list`) as it ended; give one "
+         "label per stanza on sharded deployments.")]
 ToHostOption = Annotated[list[str] | None, typer.Option(
-    "--to-host", help="Restore onto a new machine that replaces this database host: NAME "
-                      "(the inventory already gives the new address) or NAME=ADDRESS (the "
-                      "inventory is rewritten, the old one kept as <inventory>.before-restore). "
-                      "The new machine is set up from bare first; every host is then pointed "
-                      "at it.")]
+    "--to-host", metavar="NAME[=ADDRESS]",
+    help="Restore onto a new machine that replaces this database host: NAME (the inventory "
+         "already gives the new address) or NAME=ADDRESS (the inventory is rewritten, the old "
+         "one kept as <inventory>.before-restore). The new machine is set up from bare first; "
+         "every host is then pointed at it.")]
 YesOption = Annotated[bool, typer.Option("--yes", help="Do not ask before replacing the "
                                          "databases and media files.")]
 

@@ -274,3 +274,19 @@ def test_render_refuses_an_out_that_is_not_its_own(tmp_path, kind):
     assert "Traceback" not in result.output
     assert (out.read_text() if kind == "file" else (out / "notes.txt").read_text()) == "mine"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_status_without_a_recorded_apply_names_the_inventory(tmp_path):
+    inventory = tmp_path / "hosts.yaml"
+    inventory.write_text("all:\n  hosts: {}\n")
+    result = invoke("status", "--inventory", str(inventory))
+    assert result.exit_code == 2
+    assert f"{inventory}: --profile: no apply recorded" in result.output
+    assert "no hosts.last-apply.json beside it" in result.output
+
+
+def test_restore_help_shows_readable_metavars():
+    result = invoke("restore", "--help")
+    assert result.exit_code == 0
+    assert "list[str]" not in result.output
+    assert "NAME[=ADDRESS]" in result.output and "LABEL" in result.output
