@@ -134,8 +134,10 @@ def _backups_table(deployment: Deployment) -> Table | None:
     table = Table("what", "from", "schedule (systemd OnCalendar)", "kept",
                   title=f"Backups to {repo.name} (encrypted)")
     for stanza in hv.get("backup_stanzas", []):
+        members = [m["host"] for m in stanza.get("members", [])]
         table.add_row(f"PostgreSQL stanza {stanza['name']} (pgBackRest, WAL archived)",
-                      stanza["host"],
+                      (f"the primary of {', '.join(members)}" if len(members) > 1
+                       else stanza["host"]),
                       f"full {policy.full_on_calendar}; diff {policy.diff_on_calendar}",
                       f"{policy.full_retention} full, {policy.diff_retention} diff")
     for client in hv.get("backup_restic_clients", []):

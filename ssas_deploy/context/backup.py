@@ -8,9 +8,14 @@ repository of that host's own on the backup host.
 
 Stanzas are named after the database's role, not its host, so a restore onto a replacement
 host (`pgbackrest --stanza=ssas restore --type=time --target=...`) finds its backups.
+
+On a Patroni cluster every member may lead, so every member archives (archive_mode = on only
+archives while it is the primary) and the backup host lists them all as the stanza's pg1..pgN
+hosts: pgBackRest backs up from whichever of them is the primary at the time.
 """
 
 from ssas_deploy.context import paths
+from ssas_deploy.context.patroni import patroni_cluster
 from ssas_deploy.profiles.models import Role
 from ssas_deploy.sizing.plan import DeploymentSizing
 from ssas_deploy.topology import Host, Topology
@@ -44,6 +49,20 @@ def backed_up_databases(topology: Topology) -> list[Host]:
             if h.has(Role.database) or h.has(Role.database_shard)]
 
 
+def stanza_members(topology: Topology, host: Host) -> list[Host]:
+    """The PostgreSQL servers of `host`'s stanza (`host` from `backed_up_databases`), the
+    backup host's pg1..pgN: the Patroni cluster's members when `host` leads one (any member
+    may be the primary after a failover), else `host` alone."""
+    cluster = patroni_cluster(topology)
+    return cluster if host in cluster else [host]
+
+
+def archiving_databases(topology: Topology) -> list[Host]:
+    """Every database host that archives WAL when it is the primary: `backed_up_databases`
+    plus the Patroni replicas of a stanza."""
+    return [m for h in backed_up_databases(topology) for m in stanza_members(topology, h)]
+
+
 def media_hosts(topology: Topology) -> list[Host]:
     """Hosts that run the app and keep MEDIA_ROOT on their own disk (not shared)."""
     return [h for h in topology.hosts if h.has(Role.web) or h.has(Role.celery_worker)]
@@ -57,8 +76,10 @@ def backup_vars(deployment: DeploymentSizing, host: Host) -> dict:
     """The `backup_*` variables of one host ({} when it takes no part in backups).
 
     Keys (each only where it applies): `backup_repository` (the backup host's name, address
-    and SSH port), `backup_pgbackrest_stanza` (database hosts), `backup_stanzas` (the backup
-    host: one {name (stanza), host, address, ssh_port} per database host), `backup_restic_*`
+    and SSH port), `backup_pgbackrest_stanza` (database hosts, Patroni replicas included),
+    `backup_stanzas` (the backup host: one {name (stanza), host, address, ssh_port (of the
+    first primary), members: [{name, host, address, ssh_port}] (pg1..pgN, `stanza_members`)}
+    per backed-up database), `backup_restic_*`
     (app hosts and the backup host), the schedules (systemd OnCalendar strings) and the
     retention counts from the profile.
     """
@@ -69,7 +90,7 @@ def backup_vars(deployment: DeploymentSizing, host: Host) -> dict:
     databases = (backed_up_databases(topology)
                  if deployment.profile.database.engine == "postgresql" else [])
     clients = media_hosts(topology)
-    is_db = host in databases
+    is_db = host in [m for h in databases for m in stanza_members(topology, h)]
     is_client = host in clients
     is_repo = host.has(Role.backup)
     if not (is_db or is_client or is_repo):
@@ -95,7 +116,9 @@ def backup_vars(deployment: DeploymentSizing, host: Host) -> dict:
         out["backup_pgbackrest_stanza"] = stanza_name(host)
     if is_repo:
         out.update({
-            "backup_stanzas": [{**_peer(h), "host": h.name, "name": stanza_name(h)}
+            "backup_stanzas": [{**_peer(h), "host": h.name, "name": stanza_name(h),
+                                "members": [{**_peer(m), "host": m.name}
+                                            for m in stanza_members(topology, h)]}
                                for h in databases],
             "backup_restic_clients": [_peer(h) for h in clients],
             "backup_full_on_calendar": policy.full_on_calendar,
@@ -120,11 +143,12 @@ def backup_vars(deployment: DeploymentSizing, host: Host) -> dict:
 def archive_settings(deployment: DeploymentSizing, host: Host) -> dict[str, str]:
     """postgresql.conf lines that archive the WAL to the backup host (point-in-time recovery).
 
-    Empty without a backup host or on a replica (the primary archives for both).
+    Empty without a backup host or on a replica of a plain primary (the primary archives for
+    both). Every Patroni member has them: PostgreSQL archives only while the member leads.
     """
     if deployment.topology.first(Role.backup) is None:
         return {}
-    if host not in backed_up_databases(deployment.topology):
+    if host not in archiving_databases(deployment.topology):
         return {}
     stanza = stanza_name(host)
     return {

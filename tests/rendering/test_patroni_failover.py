@@ -11,7 +11,12 @@ target_session_attrs=read-write (the app's endpoint) finds the new leader; the o
 comes back as a replica (pg_rewind). etcd (peers and clients) and the REST API speak TLS only,
 with the certificates rendered from the vault's cluster_ca_seed (cluster_tls).
 
-Needs Debian's patroni and etcd-server (scripts/setup.sh).
+Backups follow the leader: every member runs the rendered archive_mode and archive_command,
+and a real pgBackRest repository here holds the backup host's rendered stanza (its pg1..pg3
+are the three members, local instead of over SSH). The first leader archives and is backed
+up; after the failover the new leader archives and the next backup is taken from it.
+
+Needs Debian's patroni, etcd-server and pgbackrest (scripts/setup.sh).
 """
 
 import json
@@ -53,7 +58,9 @@ SMALL_MEMORY = {"shared_buffers": "128MB", "effective_cache_size": "512MB",
                 "maintenance_work_mem": "64MB", "work_mem": "4MB",
                 "autovacuum_work_mem": "64MB", "huge_pages": "off"}
 DROPPED = ("data_directory", "ident_file", "external_pid_file", "listen_addresses", "port",
-           "archive_command", "cluster_name")
+           "cluster_name")
+# pgBackRest's pgN-host options: the members are local here (pgN-path, -port, -socket-path).
+REMOTE_PG = re.compile(r"^pg\d+-host(-port|-user)?=")
 
 
 @dataclass
@@ -81,15 +88,19 @@ class Cluster:
     members: list[Member]
     deployment: object = field(repr=False)
     values: dict = field(repr=False)  # secrets: never in a failure message
+    pgbackrest_conf: Path | None = None
 
     def by_name(self, name: str) -> Member:
         return next(m for m in self.members if m.name == name)
 
 
 def rendered_files(deployment, host_name: str, values: dict) -> dict[str, str]:
-    """Destination -> text of the host's files, with the cluster's Patroni variables."""
+    """Destination -> text of the host's files, with the cluster's Patroni variables on a
+    member."""
     host = deployment.topology.by_name(host_name)
-    hv = {**deployment.host_vars[host_name], **patroni_vars(deployment.sizing, host)}
+    hv = dict(deployment.host_vars[host_name])
+    if host in patroni_members(deployment.topology):
+        hv.update(patroni_vars(deployment.sizing, host))
     env = environment()
     return {spec.dest: env.get_template(spec.template).render(
                 {**hv, **spec.extra_vars, "ssas_secrets": values})
@@ -97,7 +108,9 @@ def rendered_files(deployment, host_name: str, values: dict) -> dict[str, str]:
 
 
 def relocate_postgresql_conf(text: str, member: Member) -> str:
-    """The rendered tuning on loopback: paths into the member's work dir, memory scaled down."""
+    """The rendered tuning on loopback: paths into the member's work dir, memory scaled down,
+    the rendered archive_command pointed at the member's relocated pgbackrest.conf."""
+    pgbackrest_conf = member.work / "pgbackrest.conf"
     out = []
     for line in text.splitlines():
         key = line.split("=", 1)[0].strip()
@@ -107,11 +120,84 @@ def relocate_postgresql_conf(text: str, member: Member) -> str:
             line = f"hba_file = '{member.work}/pg_hba.conf'"
         elif key == "unix_socket_directories":
             line = f"unix_socket_directories = '{member.socket_dir}'"
-        elif key == "archive_mode":
-            line = "archive_mode = off"  # pgBackRest has its own tests (tests/e2e)
+        elif key == "archive_command":
+            assert line == "archive_command = 'pgbackrest --stanza=ssas archive-push %p'", line
+            line = line.replace("pgbackrest ", f"pgbackrest --config={pgbackrest_conf} ")
         out.append(line)
+    assert "archive_mode = on" in out, f"{member.name} does not archive when it leads"
     out += [f"{key} = '{value}'" for key, value in SMALL_MEMORY.items()]
     return "\n".join(out) + "\n"
+
+
+def relocate_repository(text: str, members: list[Member], root: Path) -> str:
+    """The backup host's rendered pgbackrest.conf with a local repository and the stanza
+    `ssas`'s pg1..pgN as the local members (matched by their rendered addresses, in order)."""
+    by_address = {m.address: m for m in members}
+    out, current, section = [], None, None
+    for line in text.splitlines():
+        if line.startswith("["):
+            section = line
+        if section not in (None, "[global]", "[ssas]"):
+            continue  # the shards' stanzas: other servers
+        key, _, value = line.partition("=")
+        number = re.match(r"pg(\d+)-", key)
+        if key == "repo1-path":
+            line = f"repo1-path={root / 'repo'}"
+        elif key == "log-path":
+            line = f"log-path={root / 'log'}"
+        elif number and key.endswith("-host"):
+            current = by_address[value]
+        if number and current is not None:
+            pg = f"pg{number.group(1)}"
+            if key == f"{pg}-path":
+                line = f"{pg}-path={current.work / 'data'}"
+            elif key == f"{pg}-port":
+                line = f"{pg}-port={current.pg_port}"
+            elif key == f"{pg}-socket-path":
+                line = f"{pg}-socket-path={current.socket_dir}"
+        if not REMOTE_PG.match(line):
+            out.append(line)
+    return "\n".join(out) + "\n"
+
+
+def relocate_database_side(text: str, member: Member, repository: str) -> str:
+    """A member's rendered pgbackrest.conf (archive-push's) with the local repository in place
+    of repo1-host: its path and key as the relocated repository configuration has them."""
+    repo = [line for line in repository.splitlines()
+            if line.startswith(("repo1-path=", "repo1-cipher-type=", "repo1-cipher-pass=",
+                                "log-path="))]
+    out = []
+    for line in text.splitlines():
+        if line.startswith(("repo1-host", "log-path=")):
+            continue
+        if line == "[global]":
+            out += [line, *repo]
+            continue
+        if line.startswith("pg1-path="):
+            line = f"pg1-path={member.work / 'data'}"
+        elif line.startswith("pg1-port="):
+            line = f"pg1-port={member.pg_port}"
+        elif line.startswith("pg1-socket-path="):
+            line = f"pg1-socket-path={member.socket_dir}"
+        out.append(line)
+    return "\n".join(out) + "\n"
+
+
+def pgbackrest(cluster: Cluster, *args: str, timeout: int = 180) -> str:
+    """pgBackRest as postgres with the local repository's configuration (stanza ssas)."""
+    result = subprocess.run(["runuser", "-u", "postgres", "--", "pgbackrest",
+                             f"--config={cluster.pgbackrest_conf}", "--stanza=ssas",
+                             "--log-level-console=warn", *args],
+                            capture_output=True, text=True, timeout=timeout, check=False)
+    assert result.returncode == 0, f"pgbackrest {' '.join(args)}: {result.stdout}{result.stderr}"
+    return result.stdout
+
+
+def backups_taken_from(cluster: Cluster) -> list[tuple[str, str]]:
+    """(type, system identifier) of each backup in the repository, oldest first."""
+    info = json.loads(pgbackrest(cluster, "--output=json", "info"))[0]
+    systems = {db["id"]: db["system-id"] for db in info["db"]}
+    return [(b["type"], systems[b["database"]["id"]]) for b in info["backup"]]
 
 
 def relocate_hba(text: str, members: list[Member]) -> str:
@@ -223,7 +309,7 @@ def cluster_state(member: Member) -> dict[str, dict]:
 
 @pytest.fixture(scope="module")
 def cluster():
-    need("patroni", "etcd", str(PG_BIN / "postgres"), "runuser")
+    need("patroni", "etcd", "pgbackrest", str(PG_BIN / "postgres"), "runuser")
     profile = load_profile("very-large")
     deployment = build(profile, private_addresses(profile))
     values = {name: secrets.token_urlsafe(32) for name in SECRET_NAMES}
@@ -235,12 +321,22 @@ def cluster():
         (work / "run").mkdir(parents=True)
         members.append(Member(host.name, host.address, free_port(), free_port(), free_port(),
                               free_port(), work))
-    state = Cluster(members, deployment, values)
+    state = Cluster(members, deployment, values, root / "pgbackrest.conf")
     try:
+        repository = rendered_files(deployment, "backup-1", values)
+        state.pgbackrest_conf.write_text(relocate_repository(
+            repository["/etc/pgbackrest/pgbackrest.conf"], members, root))
+        state.pgbackrest_conf.chmod(0o600)
+        for directory in ("repo", "log"):
+            (root / directory).mkdir()
         for member in members:
             files = rendered_files(deployment, member.name, values)
             (member.work / "postgresql.conf").write_text(relocate_postgresql_conf(
                 files["/etc/postgresql/15/main/postgresql.conf"], member))
+            (member.work / "pgbackrest.conf").write_text(relocate_database_side(
+                files["/etc/pgbackrest/pgbackrest.conf"], member,
+                state.pgbackrest_conf.read_text()))
+            (member.work / "pgbackrest.conf").chmod(0o600)
             (member.work / "pg_hba.conf").write_text(relocate_hba(
                 files["/etc/postgresql/15/main/pg_hba.conf"], members))
             (member.work / "patroni.yml").write_text(relocate_patroni(
@@ -322,6 +418,16 @@ def test_patroni_bootstraps_a_leader_and_two_streaming_hot_standbys(cluster):
     assert set(CLUSTER_WIDE) >= {"max_connections", "max_worker_processes"}
 
 
+def test_the_leader_archives_its_wal_and_is_backed_up(cluster):
+    leader = leader_of(cluster, cluster.members[0])
+    pgbackrest(cluster, "stanza-create")
+    # check: a WAL switch on the primary among pg1..pg3, archived by its archive_command.
+    pgbackrest(cluster, "check")
+    pgbackrest(cluster, "--type=full", "backup")
+    system = sql(leader, "select system_identifier from pg_control_system()")
+    assert backups_taken_from(cluster) == [("full", int(system))]
+
+
 def test_a_commit_returns_only_once_the_synchronous_standby_has_it(cluster):
     assert cluster.deployment.profile.database.synchronous_replication
     first = cluster.members[0]
@@ -365,6 +471,21 @@ def test_a_killed_leader_is_replaced_and_no_acknowledged_write_is_lost(cluster):
     wait_for("a writable endpoint", lambda: sql(
         new, "insert into acknowledged values (1001, 'after failover') returning id",
         dsn=dsn) == "1001", 60, cluster)
+
+
+def test_the_new_leader_archives_and_the_next_backup_is_taken_from_it(cluster):
+    old = next(m for m in cluster.members if m.processes["patroni"].poll() is not None)
+    new = leader_of(cluster, next(m for m in cluster.members if m is not old))
+    # The promoted member archives (its own archive_command, archive_mode = on): check
+    # switches a WAL segment on the primary it finds, the new one, and waits for it.
+    pgbackrest(cluster, "check")
+    archived = sql(new, "select last_archived_wal from pg_stat_archiver")
+    assert archived and int(archived[:8], 16) >= 2, f"{new.name} archived {archived!r}"
+    # The old leader is down (pgBackRest warns and goes on); the backup comes from the new.
+    pgbackrest(cluster, "--type=diff", "backup")
+    assert [kind for kind, _ in backups_taken_from(cluster)] == ["full", "diff"]
+    print(f"\nbackups: full from the first leader, diff from {new.name} after the failover "
+          f"(WAL {archived} archived by {new.name})")
 
 
 def test_the_old_leader_comes_back_as_a_replica(cluster):

@@ -1,6 +1,7 @@
 """Backups: the profile's backup host and section, the context and the rendered configs."""
 
 import json
+import secrets
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from ssas_deploy.context.build import build
 from ssas_deploy.errors import InvalidInputError
 from ssas_deploy.profiles.loader import load_profile, load_profile_with_warnings
 from ssas_deploy.profiles.models import Role
-from ssas_deploy.rendering import MASK, render_deployment
+from ssas_deploy.rendering import MASK, SECRET_NAMES, render_deployment
 
 REPO = Path(__file__).resolve().parents[2]
 SECRETS = {"django_secret_key": "k" * 64, "db_password": "d" * 43,
@@ -54,7 +55,9 @@ def test_small_context_wires_database_backup_host_and_media():
     assert web["backup_restic_repository"] == "sftp:ssas-restic@backup-1:/var/lib/ssas-restic/web-1"
     assert repo["backup_is_repository"]
     assert repo["backup_stanzas"] == [{"name": "ssas", "host": "web-1", "address": "web-1",
-                                       "ssh_port": 22}]
+                                       "ssh_port": 22, "members": [
+                                           {"name": "web-1", "host": "web-1",
+                                            "address": "web-1", "ssh_port": 22}]}]
     assert repo["backup_restic_clients"] == [{"name": "web-1", "address": "web-1",
                                               "ssh_port": 22}]
     assert repo["backup_full_on_calendar"] == "Sun *-*-* 01:30:00"
@@ -62,18 +65,37 @@ def test_small_context_wires_database_backup_host_and_media():
     assert "postgresql_settings" not in repo
 
 
-def test_very_large_backs_up_the_primary_and_every_shard_not_the_replicas():
+def test_very_large_backs_up_the_cluster_from_any_member_and_every_shard():
     deployment = build(load_profile("very-large"))
     repo = deployment.host_vars["backup-1"]
     assert [s["name"] for s in repo["backup_stanzas"]] == [
         "ssas", "ssas-shard-0", "ssas-shard-1", "ssas-shard-2", "ssas-shard-3"]
     assert [s["host"] for s in repo["backup_stanzas"]] == [
         "db-1", "db-shard-1", "db-shard-2", "db-shard-3", "db-shard-4"]
+    # Any Patroni member may lead: each is one of the stanza's pg hosts...
+    assert [[m["host"] for m in s["members"]] for s in repo["backup_stanzas"]] == [
+        ["db-1", "db-replica-1", "db-replica-2"], ["db-shard-1"], ["db-shard-2"],
+        ["db-shard-3"], ["db-shard-4"]]
     shard = deployment.host_vars["db-shard-2"]["postgresql_settings"]
     assert shard["archive_command"] == "'pgbackrest --stanza=ssas-shard-1 archive-push %p'"
-    replica = deployment.host_vars["db-replica-1"]
-    assert "archive_mode" not in replica["postgresql_settings"]
-    assert "backup_repository" not in replica
+    # ...and archives to the stanza while it leads (archive_mode = on archives only then).
+    for member in ("db-1", "db-replica-1", "db-replica-2"):
+        hv = deployment.host_vars[member]
+        assert hv["postgresql_settings"]["archive_mode"] == "on", member
+        assert hv["postgresql_settings"]["archive_command"] == \
+            "'pgbackrest --stanza=ssas archive-push %p'", member
+        assert hv["backup_is_database"] and hv["backup_pgbackrest_stanza"] == "ssas", member
+    every_secret = {name: secrets.token_urlsafe(32) for name in SECRET_NAMES}
+    conf = files_of(deployment, every_secret)[("backup-1",
+                                               "/etc/pgbackrest/pgbackrest.conf")].content
+    stanza = conf.split("[ssas]\n", 1)[1].split("\n[", 1)[0]
+    assert [line for line in stanza.splitlines() if line.endswith(("-host=db-1",
+            "-host=db-replica-1", "-host=db-replica-2"))] == [
+        "pg1-host=db-1", "pg2-host=db-replica-1", "pg3-host=db-replica-2"]
+    assert "pg4-" not in stanza
+    replica_conf = files_of(deployment)[("db-replica-2", "/etc/pgbackrest/pgbackrest.conf")]
+    assert "repo1-host=backup-1\n" in replica_conf.content
+    assert "[ssas]\npg1-path=/var/lib/postgresql/15/main\n" in replica_conf.content
     # Media live on every app host's own disk: one restic repository each.
     clients = {c["name"] for c in repo["backup_restic_clients"]}
     assert clients == {h.name for h in deployment.topology.hosts
