@@ -4,6 +4,7 @@ settings): placement, routing of requests and tasks, district figures, move_scho
 import datetime
 
 import pytest
+from celery.exceptions import Retry
 from django.apps import apps
 from django.core.management import CommandError, call_command
 from django.test import Client
@@ -11,11 +12,11 @@ from django.test import Client
 from ssas.analytics.queries import class_averages
 from ssas.analytics.tasks import _aggregate_day
 from ssas.analytics.views import district_counts
-from ssas.ml.models import BatchJob
+from ssas.ml.models import BatchJob, JobStatus
 from ssas.ml.tasks import batch_analysis, start_batch_job
 from ssas.routers import SchoolShardRouter, is_sharded_model
 from ssas.sharding import move
-from ssas.sharding.context import ShardRoutingError, use_school
+from ssas.sharding.context import MOVE_RETRIES, ShardRoutingError, use_school
 from ssas.sharding.freeze import SchoolFrozen, set_freeze
 from ssas.sharding.ids import ID_BLOCK
 from ssas.sharding.models import SchoolShard
@@ -115,6 +116,35 @@ def test_a_task_runs_on_its_schools_shard(two_schools, django_capture_on_commit_
     assert not BatchJob.objects.using("shard_0").filter(pk=job.pk).exists()
     with pytest.raises(ShardRoutingError):
         batch_analysis.apply(args=[str(job.pk)]).get()
+
+
+@ALL
+def test_a_task_that_meets_a_move_is_retried_after_the_freeze_not_failed(two_schools,
+                                                                        monkeypatch):
+    with use_school("north-high"):
+        job = BatchJob.objects.create(school=School.objects.get(code="north-high"))
+    retried = []
+
+    def retry(*, exc, countdown, max_retries):
+        retried.append((type(exc).__name__, countdown, max_retries))
+        return Retry(exc=exc)
+
+    monkeypatch.setattr(batch_analysis, "retry", retry)
+    set_freeze("north-high", 30)
+    result = batch_analysis.apply(args=[str(job.pk)], kwargs={"school": "north-high"})
+    assert result.state == "RETRY"
+    assert len(retried) == 1
+    name, countdown, limit = retried[0]
+    assert (name, limit) == ("SchoolFrozen", MOVE_RETRIES) and 29 <= countdown <= 30
+    # Nothing was written: the job waits on its shard, it is not marked failed.
+    assert BatchJob.objects.using("shard_0").get(pk=job.pk).status == JobStatus.PENDING
+    # Called directly (not as a task) the refusal is raised as before.
+    with pytest.raises(SchoolFrozen):
+        batch_analysis(str(job.pk), school="north-high")
+    set_freeze("north-high", None)
+    done = batch_analysis.apply(args=[str(job.pk)], kwargs={"school": "north-high"}).get()
+    assert done["status"] in ("done", "failed")  # ran: no trained models is "failed"
+    assert len(retried) == 1
 
 
 @ALL

@@ -86,17 +86,36 @@ def each_shard() -> Iterator[str]:
             yield alias
 
 
+# A task that meets a school move is run again this many times at most (each after the
+# freeze's remaining seconds, or 1 s after the switch); move_school's freeze is minutes.
+MOVE_RETRIES = 20
+
+
 def school_task(func):
     """Celery task body decorator: the `school` keyword (a school code) picks the shard
     the task runs on. Without it the task runs as before (unsharded, or district-wide
-    code that loops over each_shard itself)."""
+    code that loops over each_shard itself).
+
+    A write refused because the school is being moved (SchoolFrozen) or has just moved
+    (SchoolMoved) wrote nothing: the task is retried after `retry_after` seconds, on the
+    school's shard at that time, up to MOVE_RETRIES times; called directly, it raises."""
+    from celery import current_task
+
+    from .freeze import SchoolFrozen, SchoolMoved
 
     @functools.wraps(func)
     def run(*args, school: str | None = None, **kwargs):
         if school is None:
             return func(*args, **kwargs)
-        with use_school(school):
-            return func(*args, **kwargs)
+        try:
+            with use_school(school):
+                return func(*args, **kwargs)
+        except (SchoolFrozen, SchoolMoved) as exc:
+            task = current_task
+            if task is None or task.request.called_directly:
+                raise
+            raise task.retry(exc=exc, countdown=exc.retry_after,
+                             max_retries=MOVE_RETRIES) from exc
 
     # Celery checks call arguments against inspect.signature, which would follow
     # __wrapped__ to the body and refuse the `school` keyword.
