@@ -88,3 +88,33 @@ def test_an_admin_retrains_through_the_worker(school_data, admin_client, teacher
     assert run["students"] == 150 and set(run["versions"]) == {
         "career_recommender", "peer_analyzer", "anomaly_detector", "performance_predictor"}
     assert run["metrics"]["performance_predictor"]["holdout_mae_points"] > 0
+
+
+@pytest.mark.django_db(transaction=True, databases="__all__")
+def test_a_batch_that_meets_a_move_freeze_runs_once_the_freeze_is_over(settings, worker):
+    from ssas.ml.models import BatchJob, JobStatus
+    from ssas.ml.tasks import batch_analysis
+    from ssas.sharding.context import use_school
+    from ssas.sharding.freeze import set_freeze
+    from ssas.students.models import School
+    from ssas.students.synthetic import generate_school
+
+    settings.SSAS_SHARDS = ["shard_0", "shard_1"]
+    settings.DATABASE_ROUTERS = ["ssas.routers.SchoolShardRouter"]
+    generate_school(12, seed=1, school_name="North High")
+    with use_school("north-high"):
+        job = BatchJob.objects.create(school=School.objects.get(code="north-high"))
+    set_freeze("north-high", 3)
+    started = time.monotonic()
+    batch_analysis.delay(str(job.pk), school="north-high")
+    deadline = started + 60
+    while time.monotonic() < deadline:
+        row = BatchJob.objects.using("shard_0").get(pk=job.pk)
+        if row.status in (JobStatus.DONE, JobStatus.FAILED):
+            break
+        time.sleep(0.3)
+    # Refused during the freeze, retried by the worker after it: the job ran to its end
+    # (no trained models is "failed" with its own reason, not the freeze's).
+    assert row.status in (JobStatus.DONE, JobStatus.FAILED), row.status
+    assert "being moved" not in row.error
+    assert time.monotonic() - started >= 2

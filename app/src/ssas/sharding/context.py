@@ -97,8 +97,10 @@ def school_task(func):
     code that loops over each_shard itself).
 
     A write refused because the school is being moved (SchoolFrozen) or has just moved
-    (SchoolMoved) wrote nothing: the task is retried after `retry_after` seconds, on the
-    school's shard at that time, up to MOVE_RETRIES times; called directly, it raises."""
+    (SchoolMoved) is not done: the task is retried after `retry_after` seconds, on the
+    school's shard at that time, up to MOVE_RETRIES times (tasks must be safe to repeat:
+    writes made before the refusal stay, like a status set to running). Called directly it
+    raises; run eagerly (`apply`), Celery repeats it at once, without the wait."""
     from celery import current_task
 
     from .freeze import SchoolFrozen, SchoolMoved
@@ -111,11 +113,11 @@ def school_task(func):
             with use_school(school):
                 return func(*args, **kwargs)
         except (SchoolFrozen, SchoolMoved) as exc:
-            task = current_task
-            if task is None or task.request.called_directly:
+            # current_task is a proxy: false outside a task, never None.
+            if not current_task or current_task.request.called_directly:
                 raise
-            raise task.retry(exc=exc, countdown=exc.retry_after,
-                             max_retries=MOVE_RETRIES) from exc
+            raise current_task.retry(exc=exc, countdown=exc.retry_after,
+                                     max_retries=MOVE_RETRIES) from exc
 
     # Celery checks call arguments against inspect.signature, which would follow
     # __wrapped__ to the body and refuse the `school` keyword.
