@@ -33,6 +33,12 @@ export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-315532800}
 
 host_python=${HOST_PYTHON:-/usr/bin/python3}
 [ -x "$host_python" ] || { echo "build-wheelhouse: HOST_PYTHON $host_python not found" >&2; exit 2; }
+"$host_python" -m pip --version >/dev/null 2>&1 || {
+  echo "build-wheelhouse: $host_python has no pip, which completes the wheelhouse for the" \
+       "hosts' Python: apt install python3-pip, or set HOST_PYTHON to a Debian 12 Python 3.11" \
+       "with pip" >&2
+  exit 2
+}
 app_wheel=$(cd "$out" && ls ssas_app-*.whl)
 version=$(echo "$app_wheel" | cut -d- -f2)
 constraints=$(mktemp)

@@ -38,16 +38,18 @@ stage_done "lint (ruff)"
 stage "wheel (installs and runs outside the checkout)"
 wheel_dir=$(mktemp -d)
 trap 'rm -rf "$wheel_dir"' EXIT
-python -m pip wheel -q --no-deps -w "$wheel_dir" . 2>&1 | grep -v "^WARNING: Location" || true
+python -m pip wheel -q --no-deps -w "$wheel_dir" . 2>&1 | { grep -v "^WARNING: Location" || true; }
 python -m venv "$wheel_dir/venv"
+# pipefail: a failed pip fails the stage (grep's own "no line left" does not).
 # With its dependencies, as a user installs it (ansible and mitogen among them); the
 # end-to-end stage applies the small sandbox from this venv (tests/e2e/test_small_installed.py).
-"$wheel_dir/venv/bin/pip" install -q "$wheel_dir"/ssas_deploy-*.whl 2>&1 | grep -v "^WARNING: Location" || true
+"$wheel_dir/venv/bin/pip" install -q "$wheel_dir"/ssas_deploy-*.whl 2>&1 | { grep -v "^WARNING: Location" || true; }
 export SSAS_INSTALLED_VENV="$wheel_dir/venv"
 (cd "$wheel_dir" && venv/bin/ansible-playbook --version >/dev/null \
   && venv/bin/ssas-deploy profiles validate venv/lib/python3*/site-packages/ssas_deploy/_data/sizing_profiles/large.yaml \
   && venv/bin/ssas-deploy render --profile very-large --out out >/dev/null \
-  && test -s out/manifest.json && test -s out/db-1/etc/postgresql/15/main/postgresql.conf)
+  && test -s out/manifest.json && test -s out/db-1/etc/postgresql/15/main/postgresql.conf \
+  && COLUMNS=300 venv/bin/ssas-deploy data import --help | grep -q "_data/app/docs/import-templates")
 stage_done "wheel"
 
 if [ "$full" = 1 ]; then

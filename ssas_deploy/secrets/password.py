@@ -118,8 +118,8 @@ def ansible_vault():
     except ImportError:
         raise OperationFailedError(
             "the secrets vault is read and written with ansible-core, which is not installed: "
-            "install ssas-deploy with its dependencies (pip install ssas-deploy, or "
-            "pip install -e . in a checkout)"
+            "install the ssas-deploy wheel with its dependencies (README: Installing the "
+            "CLI without the checkout), or pip install -e . in a checkout"
         ) from None
     return vault
 
