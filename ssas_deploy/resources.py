@@ -11,3 +11,9 @@ def data_dir(name: str) -> Path:
     if installed.is_dir():
         return installed
     return _PACKAGE_DIR.parent / name
+
+
+def import_templates_dir() -> Path:
+    """The data import's column reference and template files (README.md and one CSV per
+    kind): app/docs/import-templates in a checkout, its copy in an installed wheel."""
+    return data_dir("templates").parent / "app" / "docs" / "import-templates"

@@ -79,6 +79,7 @@ def print_next_steps(deployment, profile: str, inventory: Path) -> None:
         handover_command,
         user_create_command,
     )
+    from ssas_deploy.resources import import_templates_dir
 
     console = out()
     console.print(f"SSAS is running: {_site_url(deployment)}", markup=False)
@@ -86,7 +87,7 @@ def print_next_steps(deployment, profile: str, inventory: Path) -> None:
                   "only; staff sign in at /accounts/login/):", markup=False)
     console.print(f"  {user_create_command(inventory, 'principal', 'admin')}", markup=False)
     console.print("Import the school's data (CSV/XLSX exports; templates in "
-                  "app/docs/import-templates/; without --dry-run to keep it):", markup=False)
+                  f"{import_templates_dir()}/; without --dry-run to keep it):", markup=False)
     console.print(f"  {data_import_command(inventory)}", markup=False)
     console.print("Then each teacher, with the classes they teach:", markup=False)
     console.print(f"  {user_create_command(inventory, 'teacher-name', 'teacher')}",

@@ -4,7 +4,7 @@ The files are packed into a tar stream here and piped over SSH into the app's ow
 `import_data` command on the first web host, which reads them in memory (student data is
 never written to the host's disk) and imports them in one transaction: schools, academic
 years, subjects, students, then scores, upserted by their stable keys. The column reference
-and template files: app/docs/import-templates/.
+and template files: app/docs/import-templates/ (resources.import_templates_dir).
 
 Exit codes: 0 imported (or a clean --dry-run); 1 the host failed or could not be reached;
 2 a file could not be read or a row was refused, and nothing was imported (every bad row
@@ -23,6 +23,7 @@ from ssas_deploy.cli.release_cmd import InventoryRequired, ProfileDefaulted
 from ssas_deploy.cli.web_host import manage_on_web_host
 from ssas_deploy.console import display_error, out, print_raw
 from ssas_deploy.errors import EXIT_INVALID_INPUT, InvalidInputError
+from ssas_deploy.resources import import_templates_dir
 
 EXIT_ROWS_SKIPPED = 3
 KINDS = ("schools", "academic_years", "subjects", "students", "scores")
@@ -33,7 +34,8 @@ app = typer.Typer(help="The site's data: import a school's CSV/XLSX exports.",
 
 FilesArgument = Annotated[list[Path], typer.Argument(
     help="CSV (UTF-8) or XLSX files: schools, academic years, subjects, students, "
-         "scores. Kind from the file name or headers.", show_default=False, metavar="FILE")]
+         "scores. Kind from the file name or headers. Column reference and templates: "
+         f"{import_templates_dir()}/", show_default=False, metavar="FILE")]
 
 
 @app.command("import")

@@ -23,13 +23,16 @@ def _profile_for(profile: str | None, inventory: Path) -> str:
 
     if profile:
         return profile
+    if not inventory.is_file():
+        raise InvalidInputError([Problem(str(inventory), None, "--inventory",
+                                         "no such file")])
     record = read_last_apply(inventory)
     if record and record.get("profile"):
         return record["profile"]
     missing = last_apply_record(inventory).name
     raise InvalidInputError([Problem(str(inventory), None, "--profile",
-                                     f"no apply recorded for this inventory (no {missing} "
-                                     "beside it): pass --profile")])
+                                     f"no apply recorded for this inventory ({missing} "
+                                     "beside it is missing or unreadable): pass --profile")])
 
 
 def status(

@@ -282,7 +282,7 @@ def test_status_without_a_recorded_apply_names_the_inventory(tmp_path):
     result = invoke("status", "--inventory", str(inventory))
     assert result.exit_code == 2
     assert f"{inventory}: --profile: no apply recorded" in result.output
-    assert "no hosts.last-apply.json beside it" in result.output
+    assert "hosts.last-apply.json beside it is missing or unreadable" in result.output
 
 
 def test_restore_help_shows_readable_metavars():
@@ -290,3 +290,17 @@ def test_restore_help_shows_readable_metavars():
     assert result.exit_code == 0
     assert "list[str]" not in result.output
     assert "NAME[=ADDRESS]" in result.output and "LABEL" in result.output
+
+
+def test_status_of_a_missing_inventory_says_so(tmp_path):
+    result = invoke("status", "--inventory", str(tmp_path / "nothing.yaml"))
+    assert result.exit_code == 2
+    assert "nothing.yaml: --inventory: no such file" in result.output
+
+
+def test_data_import_help_shows_where_the_templates_are():
+    from ssas_deploy.resources import import_templates_dir
+
+    assert (import_templates_dir() / "students.csv").is_file()
+    result = runner.invoke(app, ["data", "import", "--help"], env={"COLUMNS": "400"})
+    assert str(import_templates_dir()) in result.output
