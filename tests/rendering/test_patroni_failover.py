@@ -193,11 +193,12 @@ def pgbackrest(cluster: Cluster, *args: str, timeout: int = 180) -> str:
     return result.stdout
 
 
-def backups_taken_from(cluster: Cluster) -> list[tuple[str, str]]:
-    """(type, system identifier) of each backup in the repository, oldest first."""
+def backups_taken(cluster: Cluster) -> list[tuple[str, int]]:
+    """(type, timeline of its first WAL segment) of each backup in the repository, oldest
+    first: the timeline tells which leader a backup was taken from (each promotion starts
+    a new one; the members share one system identifier)."""
     info = json.loads(pgbackrest(cluster, "--output=json", "info"))[0]
-    systems = {db["id"]: db["system-id"] for db in info["db"]}
-    return [(b["type"], systems[b["database"]["id"]]) for b in info["backup"]]
+    return [(b["type"], int(b["archive"]["start"][:8], 16)) for b in info["backup"]]
 
 
 def relocate_hba(text: str, members: list[Member]) -> str:
@@ -424,8 +425,8 @@ def test_the_leader_archives_its_wal_and_is_backed_up(cluster):
     # check: a WAL switch on the primary among pg1..pg3, archived by its archive_command.
     pgbackrest(cluster, "check")
     pgbackrest(cluster, "--type=full", "backup")
-    system = sql(leader, "select system_identifier from pg_control_system()")
-    assert backups_taken_from(cluster) == [("full", int(system))]
+    timeline = int(sql(leader, "select timeline_id from pg_control_checkpoint()"))
+    assert backups_taken(cluster) == [("full", timeline)]
 
 
 def test_a_commit_returns_only_once_the_synchronous_standby_has_it(cluster):
@@ -483,7 +484,9 @@ def test_the_new_leader_archives_and_the_next_backup_is_taken_from_it(cluster):
     assert archived and int(archived[:8], 16) >= 2, f"{new.name} archived {archived!r}"
     # The old leader is down (pgBackRest warns and goes on); the backup comes from the new.
     pgbackrest(cluster, "--type=diff", "backup")
-    assert [kind for kind, _ in backups_taken_from(cluster)] == ["full", "diff"]
+    timeline = int(sql(new, "select timeline_id from pg_control_checkpoint()"))
+    [(_, first), diff] = backups_taken(cluster)
+    assert diff == ("diff", timeline) and timeline > first, (first, diff, timeline)
     print(f"\nbackups: full from the first leader, diff from {new.name} after the failover "
           f"(WAL {archived} archived by {new.name})")
 
