@@ -80,6 +80,8 @@ def _postgresql(deployment: Deployment) -> dict | None:
         "ttl_s": DCS_TIMING["ttl"],
         "loop_wait_s": DCS_TIMING["loop_wait"],
         "rpo": rpo,
+        # A restore's recovery point: every member archives while it leads (context.backup).
+        "backup_rpo_s": _backup_rpo_s(deployment, members[0]),
     }
 
 

@@ -174,6 +174,10 @@ def print_ha_layout(console: Console, layout: dict) -> None:
                       "last renewal")
         mode = "synchronous" if pg["synchronous_mode"] else "asynchronous"
         console.print(Text(f"    replication: {mode}; RPO {pg['rpo']}"))
+        if pg.get("backup_rpo_s") is not None:
+            console.print("    backups: WAL archived by whichever member leads, backups taken "
+                          "from it; after a crash of the leader, take one (`ssas-deploy backup "
+                          "run`): WAL it had not archived yet is not in the archive")
     for group in layout["redis"]:
         if not group["sentinels"]:
             console.print(f"  Redis {group['group']}: one server ({group['nodes'][0]['host']}), "
@@ -196,7 +200,9 @@ def print_ha_layout(console: Console, layout: dict) -> None:
             rpo = (f"RPO {db['rpo_s']} s (WAL archived to the backup host)"
                    if db["rpo_s"] is not None else "no backups: no recovery point")
             console.print(f"    {db['alias']}: database {db['database']} on {_named(db)}; "
-                          f"one server, restored from backups; {rpo}")
+                          f"one server, no failover: its backups are its recovery "
+                          f"(by hand for now: `restore` refuses a deployment with a Patroni "
+                          f"cluster); {rpo}")
 
 
 def _named(entry: dict) -> str:
