@@ -104,7 +104,8 @@ def sqlite_lock_path(alias: str = DEFAULT_DB_ALIAS) -> Path:
     conn = connections[alias]
     name = str(conn.settings_dict["NAME"])
     if conn.creation.is_in_memory_db(name):  # test databases: one per process anyway
-        return Path(tempfile.gettempdir()) / f"ssas-memory-{alias}.migrate-lock"
+        # Per user: another user's lock file in the shared /tmp could not be opened.
+        return Path(tempfile.gettempdir()) / f"ssas-memory-{os.getuid()}-{alias}.migrate-lock"
     return Path(name).with_name(Path(name).name + ".migrate-lock")
 
 
