@@ -302,5 +302,6 @@ def test_data_import_help_shows_where_the_templates_are():
     from ssas_deploy.resources import import_templates_dir
 
     assert (import_templates_dir() / "students.csv").is_file()
-    result = runner.invoke(app, ["data", "import", "--help"], env={"COLUMNS": "400"})
-    assert str(import_templates_dir()) in result.output
+    result = runner.invoke(app, ["data", "import", "--help"])
+    # Help is folded at 80 columns: a long checkout path spans lines.
+    assert str(import_templates_dir()) in "".join(result.output.split())
