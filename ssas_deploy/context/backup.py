@@ -87,10 +87,10 @@ def backup_vars(deployment: DeploymentSizing, host: Host) -> dict:
     repo = topology.first(Role.backup)
     if repo is None:
         return {}
-    databases = (backed_up_databases(topology)
-                 if deployment.profile.database.engine == "postgresql" else [])
+    postgresql = deployment.profile.database.engine == "postgresql"
+    databases = backed_up_databases(topology) if postgresql else []
     clients = media_hosts(topology)
-    is_db = host in [m for h in databases for m in stanza_members(topology, h)]
+    is_db = postgresql and host in archiving_databases(topology)
     is_client = host in clients
     is_repo = host.has(Role.backup)
     if not (is_db or is_client or is_repo):
