@@ -56,7 +56,29 @@ if [ "$full" = 1 ]; then
   stage "test hosts (podman, base image)"
   bash scripts/testhosts.sh setup
   stage_done "test hosts"
+fi
 
+# The app tests (and, in the full run, ansible-lint) run beside the toolkit tests: each is
+# one pytest process, mostly one core, and they share no port or folder (run.sh picks free
+# ports), so the 2 cores run both. Their output is kept and printed once they are done.
+side_log=$(mktemp)
+# A failed toolkit stage ends the run: the side job's whole process tree goes with it.
+kill_tree() { local child; for child in $(pgrep -P "$1"); do kill_tree "$child"; done; kill "$1" 2>/dev/null || true; }
+trap 'rm -rf "$wheel_dir" "$side_log"; if [ -n "${side_pid:-}" ]; then kill_tree "$side_pid"; fi' EXIT
+(
+  set -euo pipefail
+  stage "app tests (SQLite, PostgreSQL, Redis, Celery; beside the toolkit tests)"
+  PYTHON=python bash app/tests/run.sh
+  stage_done "app tests"
+  if [ "$full" = 1 ]; then
+    stage "ansible lint (beside the toolkit tests)"
+    bash scripts/lint-ansible.sh
+    stage_done "ansible lint"
+  fi
+) > "$side_log" 2>&1 &
+side_pid=$!
+
+if [ "$full" = 1 ]; then
   stage "toolkit tests (unit, cli, validators, sandbox)"
   python -m pytest -q -p no:cacheprovider tests
   stage_done "toolkit tests"
@@ -66,15 +88,18 @@ else
   stage_done "toolkit tests"
 fi
 
-stage "app tests (SQLite, PostgreSQL, Redis, Celery)"
-PYTHON=python bash app/tests/run.sh
-stage_done "app tests"
+stage "waiting for the app tests and ansible lint"
+side_rc=0
+wait "$side_pid" || side_rc=$?
+side_pid=
+cat "$side_log"
+stage_done "app tests + ansible lint (wait)"
+if [ "$side_rc" != 0 ]; then
+  echo "FAILED: app tests or ansible lint (exit $side_rc, output above)" >&2
+  exit 1
+fi
 
 if [ "$full" = 1 ]; then
-  stage "ansible lint"
-  bash scripts/lint-ansible.sh
-  stage_done "ansible lint"
-
   # A failed molecule scenario does not hide the end-to-end results: both stages run, and
   # the run fails at the end if either did.
   failed_stages=()
