@@ -19,10 +19,21 @@ MISSING = "@@missing"
 class FileDrift:
     path: str
     # unchanged | changed | missing | secret differs | secret unchanged | secret not compared
+    # | permissions differ (same bytes, another owner, group or mode than the file table's)
     status: str
     service: str | None
     action: str | None
     diff: str = ""
+
+
+@dataclass(frozen=True)
+class LiveFile:
+    """One file as read on a live host: its bytes and `owner:group:mode` (mode in octal)."""
+
+    content: bytes
+    owner: str
+    group: str
+    mode: int
 
 
 @dataclass
@@ -69,40 +80,57 @@ def _host_drift(host, files: list[RenderedFile], secrets_known: bool,
         return drift
     try:
         remote = _fetch(client, host, [f.spec.dest for f in files])
-    except (OSError, EOFError) as exc:
+    except (OSError, EOFError, ValueError) as exc:
         drift.error = f"reading files on {host.name} failed: {exc}"
         return drift
     finally:
         client.close()
     for item in files:
-        drift.files.append(_compare(item, remote.get(item.spec.dest), secrets_known))
+        drift.files.append(compare(item, remote.get(item.spec.dest), secrets_known))
     return drift
 
 
-def _fetch(client, host, paths: list[str]) -> dict[str, bytes | None]:
-    """All files in one round trip, base64 so any byte survives."""
+def _fetch(client, host, paths: list[str]) -> dict[str, LiveFile | None]:
+    """All files in one round trip: per path `owner:group:mode base64`, base64 so any byte
+    survives; None for a path that is not a regular file."""
     script = "; ".join(
         f"printf '@@%s\\n' {shlex.quote(p)}; "
-        f"if [ -f {shlex.quote(p)} ]; then base64 -w0 {shlex.quote(p)}; else printf '{MISSING}'; "
-        "fi; echo"
+        f"if [ -f {shlex.quote(p)} ]; then stat --printf '%U:%G:%a ' {shlex.quote(p)}; "
+        f"base64 -w0 {shlex.quote(p)}; else printf '{MISSING}'; fi; echo"
         for p in paths
     )
     _rc, out, _err = run(client, as_root(host, script))
-    result: dict[str, bytes | None] = {}
+    return parse_fetched(out.decode())
+
+
+def parse_fetched(output: str) -> dict[str, LiveFile | None]:
+    """The files in `_fetch`'s output, by path (None: missing).
+
+    Raises ValueError on a line that is not `owner:group:mode base64`.
+    """
+    result: dict[str, LiveFile | None] = {}
     current = None
-    for line in out.decode().splitlines():
+    for line in output.splitlines():
         if line.startswith("@@") and line != MISSING:
             current = line[2:]
         elif current is not None:
-            result[current] = None if line == MISSING else base64.b64decode(line)
+            if line == MISSING:
+                result[current] = None
+            else:
+                attributes, _, encoded = line.partition(" ")
+                owner, group, mode = attributes.split(":")
+                result[current] = LiveFile(base64.b64decode(encoded), owner, group, int(mode, 8))
             current = None
     return result
 
 
-def _compare(item: RenderedFile, remote: bytes | None, secrets_known: bool) -> FileDrift:
+def compare(item: RenderedFile, live: LiveFile | None, secrets_known: bool) -> FileDrift:
+    """What `apply` would do to one file: its bytes first, then its owner, group and mode
+    against the file table (files.py), so a hand-made `chmod 644` of a secret is found too."""
     spec = item.spec
     drift = FileDrift(spec.dest, "unchanged", spec.service, spec.action)
     wanted = item.content.encode()
+    remote = live.content if live is not None else None
     if remote is None:
         drift.status = "missing"
     elif spec.secret:
@@ -119,4 +147,10 @@ def _compare(item: RenderedFile, remote: bytes | None, secrets_known: bool) -> F
             remote.decode(errors="replace").splitlines(keepends=True),
             item.content.splitlines(keepends=True),
             fromfile=f"{item.host}:{spec.dest} (live)", tofile=f"{spec.dest} (rendered)"))
+    if drift.status in ("unchanged", "secret unchanged", "secret not compared") and live:
+        have = (live.owner, live.group, live.mode)
+        if have != (spec.owner, spec.group, int(spec.mode, 8)):
+            drift.status = "permissions differ"
+            drift.diff = (f"{item.host}:{spec.dest}: live {live.owner}:{live.group} "
+                          f"{live.mode:04o}, wanted {spec.owner}:{spec.group} {spec.mode}\n")
     return drift
