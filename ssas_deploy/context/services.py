@@ -98,7 +98,9 @@ def database_vars(deployment: DeploymentSizing, sizing: HostSizing) -> dict:
         # Who starts the server: Debian's postgresql@ unit, or Patroni on the HA cluster's
         # members (the role then writes the files Patroni reads and leaves the unit masked).
         "postgresql_ha_manager": "patroni" if members else "systemd",
-        "postgresql_wal_senders": (len(replicas) + 2
+        # On a Patroni cluster, the value Patroni starts the server with (context.patroni:
+        # every member, plus a base backup and pg_rewind), so the file does not contradict it.
+        "postgresql_wal_senders": ((len(members) if members else len(replicas)) + 2
                                    if role in (Role.database, Role.database_replica) else 0),
     }
 

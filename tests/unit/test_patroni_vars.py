@@ -161,3 +161,11 @@ def test_etcd_binds_to_ip_addresses_only():
     assert listen == ['ETCD_LISTEN_PEER_URLS="https://0.0.0.0:2380"',
                       'ETCD_LISTEN_CLIENT_URLS="https://0.0.0.0:2379"']
     assert 'ETCD_ADVERTISE_CLIENT_URLS="https://db-1:2379"' in text
+
+
+def test_each_members_postgresql_conf_names_the_wal_senders_patroni_starts_it_with():
+    deployment = deployment_of("very-large")
+    for member in patroni_members(deployment.topology):
+        wanted = patroni_vars(deployment.sizing, member)["patroni_cluster_parameters"]
+        assert deployment.host_vars[member.name]["postgresql_wal_senders"] \
+            == wanted["max_wal_senders"] == 5
