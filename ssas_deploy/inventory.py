@@ -3,7 +3,7 @@
 import difflib
 import ipaddress
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -69,9 +69,9 @@ def load_inventory(path: Path, profile: Profile,
     try:
         inventory = Inventory.model_validate(doc.data)
     except ValidationError as exc:
-        raise InvalidInputError(
-            [problem(tuple(e["loc"]), e["msg"]) for e in exc.errors(include_url=False)]
-        ) from None
+        raise InvalidInputError(sorted(
+            (problem(tuple(e["loc"]), _message(e)) for e in exc.errors(include_url=False)),
+            key=lambda p: (p.line or 0, p.field))) from None
     problems: list[Problem] = []
     placements: dict[Role, Placement] = {}
     roles = {r.value: r for r in Role}
@@ -106,6 +106,41 @@ def load_inventory(path: Path, profile: Profile,
     if problems:
         raise InvalidInputError(problems)
     return placements
+
+
+def _message(error: dict) -> str:
+    """pydantic's error in the words of the inventory: an unknown key names the allowed ones
+    (and the closest), a missing one says so, a validator's own message loses the
+    'Value error, ' pydantic puts before it."""
+    kind, loc = error["type"], tuple(error["loc"])
+    if kind == "extra_forbidden":
+        allowed = _allowed_keys(loc[:-1])
+        hint = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+        suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
+        return f"unknown key{suggestion}; allowed: {', '.join(allowed)}"
+    if kind == "missing":
+        return "required field is missing"
+    return error["msg"].removeprefix("Value error, ")
+
+
+def _allowed_keys(parent: tuple) -> list[str]:
+    """The keys valid at `parent` (a pydantic location), found by walking the models:
+    ("hosts", "web", 0) -> InventoryHost's fields."""
+    model: type[BaseModel] = Inventory
+    for part in parent:
+        if isinstance(part, str) and part in model.model_fields:
+            model = _first_model(model.model_fields[part].annotation) or model
+    return sorted(model.model_fields)
+
+
+def _first_model(annotation) -> type[BaseModel] | None:
+    """The model inside an annotation such as dict[str, list[InventoryHost]]."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for argument in get_args(annotation):
+        if found := _first_model(argument):
+            return found
+    return None
 
 
 def _ssh(defaults: SshSettings, own: SshSettings, known_hosts: Path) -> SshTarget:

@@ -141,7 +141,10 @@ def _problems_from_validation(exc: ValidationError, doc: SourcedDocument) -> lis
         seen.add((loc, message))
         file, line = doc.where(loc)
         problems.append(Problem(file, line, ".".join(str(p) for p in loc), message))
-    return problems
+    # pydantic reports by field order; a reader goes down the file. Files keep the order
+    # of their first problem (a profile before the base it extends, or the other way).
+    files = list(dict.fromkeys(str(p.file) for p in problems))
+    return sorted(problems, key=lambda p: (files.index(str(p.file)), p.line or 0))
 
 
 def _clean_location(loc: tuple, data: dict) -> FieldPath:

@@ -56,8 +56,24 @@ hosts:
 def test_malformed_entries_name_the_line(tmp_path):
     path, messages = errors_for(tmp_path, "hosts:\n  web:\n    - {name: web-1, port: 22}\n",
                                 profile="small")
-    assert any(m.startswith(f"{path}:3: hosts.web.0.address") for m in messages)
-    assert any("hosts.web.0.port" in m and "Extra inputs" in m for m in messages)
+    assert messages == [
+        f"{path}:3: hosts.web.0.address: required field is missing",
+        f"{path}:3: hosts.web.0.port: unknown key; allowed: address, name, ssh"]
+
+
+def test_unknown_keys_get_a_did_you_mean_and_problems_come_in_file_order(tmp_path):
+    path, messages = errors_for(tmp_path, """hosts:
+  web:
+    - {name: web-1, address: '10.0.0.1;', ssh: {prot: 2222}}
+ssh: {user: deploy, key_flie: ~/.ssh/id}
+""", profile="small")
+    assert messages == [
+        f"{path}:3: hosts.web.0.address: '10.0.0.1;' is not an IP address or a host name "
+        "(e.g. 10.0.1.5 or web1.school.internal)",
+        f"{path}:3: hosts.web.0.ssh.prot: unknown key (did you mean 'port'?); "
+        "allowed: key_file, port, user",
+        f"{path}:4: ssh.key_flie: unknown key (did you mean 'key_file'?); "
+        "allowed: key_file, port, user"]
 
 
 @pytest.mark.parametrize("address", ["10.0.1.5; rm -rf /", "10.0.1.300", "10.0.1", "web one",

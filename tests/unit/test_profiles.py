@@ -77,6 +77,8 @@ def test_all_errors_of_a_file_are_reported_at_once(write_profile):
     assert f"{path}:5: targets.api_ms:" in joined
     assert f"{path}:7: hosts.web.cpu_cores: Input should be greater than or equal to 1" in joined
     assert f"{path}:7: hosts.web.storage: Input should be 'ssd' or 'hdd'" in joined
+    # In the order of the file, as a reader fixes them.
+    assert [int(m.split(":")[1]) for m in messages] == [3, 5, 7, 7]
 
 
 def test_several_web_servers_need_a_load_balancer(write_profile):
