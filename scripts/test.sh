@@ -49,7 +49,8 @@ export SSAS_INSTALLED_VENV="$wheel_dir/venv"
   && venv/bin/ssas-deploy profiles validate venv/lib/python3*/site-packages/ssas_deploy/_data/sizing_profiles/large.yaml \
   && venv/bin/ssas-deploy render --profile very-large --out out >/dev/null \
   && test -s out/manifest.json && test -s out/db-1/etc/postgresql/15/main/postgresql.conf \
-  && COLUMNS=300 venv/bin/ssas-deploy data import --help | grep -q "_data/app/docs/import-templates")
+  && COLUMNS=300 venv/bin/ssas-deploy data import --help | grep -q "_data/app/docs/import-templates" \
+  && venv/bin/python -m locust --version >/dev/null)  # verify's load generator came with it
 stage_done "wheel"
 
 if [ "$full" = 1 ]; then

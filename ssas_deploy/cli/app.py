@@ -19,6 +19,7 @@ from ssas_deploy.cli import (
     sandbox_cmd,
     secrets_cmd,
     users_cmd,
+    verify_cmd,
 )
 
 app = typer.Typer(
@@ -45,6 +46,7 @@ app.command("restore")(restore_cmd.restore)
 app.command("render")(render_cmd.render)
 app.command("plan")(plan_cmd.plan)
 app.command("hostvars", hidden=False)(render_cmd.hostvars)
+app.command("verify")(verify_cmd.verify)
 
 
 def main() -> None:

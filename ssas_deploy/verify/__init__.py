@@ -1,0 +1,2 @@
+"""`ssas-deploy verify`: the tier's workload through the load balancer, judged against the
+profile's targets."""
