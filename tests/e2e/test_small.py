@@ -38,17 +38,23 @@ def test_a_hand_edit_and_a_loosened_secret_are_found_then_put_back(small):
     host = Site(profile, inventory).deployment.topology.first(Role.web)
     nginx_site, secrets_env = "/etc/nginx/conf.d/ssas.conf", "/etc/ssas/secrets.env"
     run_on(host, f"echo '# edited by hand' >> {nginx_site} && chmod 0644 {secrets_env}")
+    try:
+        _assert_found(profile, inventory, host.name, nginx_site, secrets_env)
+    finally:
+        # The sandbox is shared: it is put back even when the plan's findings are wrong.
+        applied = cli("apply", "--profile", str(profile), "--inventory", str(inventory),
+                      "--force")
+    assert changed_tasks(applied.stdout) >= 2, applied.stdout[-3000:]
+    assert run_on(host, f"stat -c %a {secrets_env}").strip() == "640"
+    assert_live_hosts_match_render(profile, inventory)
 
+
+def _assert_found(profile, inventory, host: str, nginx_site: str, secrets_env: str) -> None:
     plan = cli("plan", "--profile", str(profile), "--inventory", str(inventory), "--json")
     live = {h["host"]: h for h in json.loads(plan.stdout)["live"]}
-    changes = {c["path"]: c for c in live[host.name]["changes"]}
+    changes = {c["path"]: c for c in live[host]["changes"]}
     assert set(changes) == {nginx_site, secrets_env}, changes
     assert changes[nginx_site]["status"] == "changed"
     assert "-# edited by hand" in changes[nginx_site]["diff"]
     assert changes[secrets_env]["status"] == "permissions differ"
     assert "live root:ssas 0644, wanted root:ssas 0640" in changes[secrets_env]["diff"]
-
-    applied = cli("apply", "--profile", str(profile), "--inventory", str(inventory), "--force")
-    assert changed_tasks(applied.stdout) >= 2, applied.stdout[-3000:]
-    assert run_on(host, f"stat -c %a {secrets_env}").strip() == "640"
-    assert_live_hosts_match_render(profile, inventory)
