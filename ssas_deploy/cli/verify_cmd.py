@@ -2,7 +2,7 @@
 
 Exit codes: 0 every target met; 1 a target missed, or the run could not measure (a host
 unreachable, locust failed); 2 bad input or the app refused (e.g. models not trained yet);
-130 interrupted (the run's school and users are removed first).
+130 interrupted by SIGINT or SIGTERM (the run's school and users are removed first).
 """
 
 import json
@@ -22,11 +22,16 @@ from ssas_deploy.errors import (
     Problem,
 )
 
-MAX_DURATION_S = 3600
+# Each user asks for about 6 ML analyses a minute; the app allows a user 120 an hour, so
+# past about 20 minutes a run would measure that limit (HTTP 429), not the site's speed.
+MAX_DURATION_S = 15 * 60
+# Every user's token goes to locust in one environment variable (never on a command line
+# or a disk); Linux caps one at 128 KiB, 41 bytes a token.
+MAX_USERS = 2500
 
 
 def parse_duration(text: str) -> int:
-    """"60s", "2m" or "90" (seconds) -> seconds, 5..3600. Raises InvalidInputError."""
+    """"60s", "2m" or "90" (seconds) -> seconds, 5..900. Raises InvalidInputError."""
     found = re.fullmatch(r"\s*(\d+)\s*(s|m)?\s*", text)
     seconds = int(found[1]) * (60 if found[2] == "m" else 1) if found else 0
     if not 5 <= seconds <= MAX_DURATION_S:
@@ -42,7 +47,7 @@ def verify(
     duration: Annotated[str, typer.Option(
         "--duration", metavar="SECONDS", help="How long the load runs: 60s, 2m.")] = "60s",
     users: Annotated[int | None, typer.Option(
-        "--users", min=1, max=5000, help="Concurrent signed-in users (default: the "
+        "--users", min=1, max=MAX_USERS, help="Concurrent signed-in users (default: the "
         "profile's targets.concurrent_users).")] = None,
     students: Annotated[int, typer.Option(
         "--students", min=10, max=20000, help="Students in the verify school: the batch "
@@ -62,15 +67,18 @@ def verify(
     from ssas_deploy.migration.remote import RemoteError
     from ssas_deploy.verify.report import as_json as report_json
     from ssas_deploy.verify.report import passed
-    from ssas_deploy.verify.run import VerifyFailed, run_verify
+    from ssas_deploy.verify.run import RemovalFailed, VerifyFailed, run_verify
 
     with reporting():
         seconds = parse_duration(duration)
         deployment = load_deployment(_profile_for(profile, inventory), inventory, warn=False)
     count = users or deployment.profile.targets.concurrent_users
     try:
-        with _progress(seconds, quiet=as_json) as tick:
+        with _sigterm_as_interrupt(), _progress(seconds, quiet=as_json) as tick:
             rows = run_verify(deployment, count, seconds, students, tick)
+    except RemovalFailed as exc:
+        display_error(str(exc))
+        raise typer.Exit(EXIT_FAILED) from None
     except RemoteError as exc:
         display_error(str(exc))
         raise typer.Exit(EXIT_INVALID_INPUT if " exited 2:" in str(exc) else EXIT_FAILED
@@ -87,6 +95,25 @@ def verify(
         _print_report(rows, count, seconds, deployment.profile.name)
     if not passed(rows):
         raise typer.Exit(EXIT_FAILED)
+
+
+def _sigterm_as_interrupt():
+    """A context in which SIGTERM ends the run as Ctrl-C does (its data removed first)."""
+    import signal
+    from contextlib import contextmanager
+
+    def interrupt(_signum, _frame):
+        raise KeyboardInterrupt
+
+    @contextmanager
+    def handler():
+        previous = signal.signal(signal.SIGTERM, interrupt)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+
+    return handler()
 
 
 def _progress(seconds: int, quiet: bool):

@@ -48,10 +48,16 @@ class Batch:
 
 
 def site_address(deployment: Deployment) -> str:
-    """https://<the load balancer's address> (the web host's where nginx is colocated)."""
+    """https://<the load balancer's address> (the web host's where nginx is colocated);
+    an IPv6 address in brackets."""
     topology = deployment.topology
     host = topology.first(Role.load_balancer) or topology.first(Role.web)
-    return f"https://{host.address}"
+    return f"https://[{host.address}]" if ":" in host.address else f"https://{host.address}"
+
+
+class RemovalFailed(Exception):
+    """The run's school and users could not be removed; the message names the command that
+    removes them by hand."""
 
 
 def run_verify(deployment: Deployment, users: int, duration_s: int, students: int,
@@ -61,26 +67,42 @@ def run_verify(deployment: Deployment, users: int, duration_s: int, students: in
     a second while the load runs (the progress bar).
 
     Raises RemoteError (the web host refused or failed: " exited 2:" when the app refused,
-    e.g. models not trained) and VerifyFailed (locust failed). The run's school and users
-    are removed on every way out, Ctrl-C included.
+    e.g. models not trained), VerifyFailed (the run could not measure) and RemovalFailed.
+    The run's school and users are removed on every way out, Ctrl-C included (`remove` is
+    safe to repeat, so it runs even when the setup itself failed half way).
     """
     web = deployment.topology.first(Role.web)
     run_id = secrets.token_hex(4)
-    made = _last_json(manage(web, "ssas_verify", "setup", run_id, "--users", str(users),
-                             "--students", str(students), timeout=600))
     try:
+        made = _last_json(manage(web, "ssas_verify", "setup", run_id, "--users", str(users),
+                                 "--students", str(students), timeout=600))
         base = site_address(deployment)
         batch = Batch(made["students"])
         worker = threading.Thread(target=_run_batch, daemon=True,
                                   args=(base, made, batch, duration_s + BATCH_GRACE_S))
         worker.start()
         stats = _run_locust(base, made, users, duration_s, tick)
+        # The batch job is left to finish (or fail) before its school goes.
         worker.join(BATCH_GRACE_S + 30)
+        targets = deployment.profile.targets
+        rows = [*endpoint_rows(stats, targets),
+                batch_row(batch.students, batch.seconds, batch.failed, targets)]
+    except (KeyError, ValueError, OSError, subprocess.SubprocessError) as exc:
+        raise VerifyFailed(f"{type(exc).__name__}: {exc}") from exc
     finally:
+        _remove(web, run_id)
+    return rows
+
+
+def _remove(web, run_id: str) -> None:
+    from ssas_deploy.migration.remote import RemoteError
+
+    try:
         manage(web, "ssas_verify", "remove", run_id, timeout=600)
-    targets = deployment.profile.targets
-    batch_figures = batch_row(batch.students, batch.seconds, batch.failed, targets)
-    return [*endpoint_rows(stats, targets), batch_figures]
+    except (RemoteError, OSError) as exc:
+        raise RemovalFailed(
+            f"the verify run's school and users may still be on the site ({exc}); remove them "
+            f"with: ssas-manage ssas_verify remove {run_id} (on {web.name})") from exc
 
 
 def _run_locust(base: str, made: dict, users: int, duration_s: int,
@@ -156,8 +178,9 @@ def _request(url: str, headers: dict, body: bytes | None = None) -> dict:
 
 
 def _last_json(output: str) -> dict:
-    """The JSON line a management command printed last (the app may log before it)."""
+    """The JSON line a management command printed last (the app may log before it).
+    Raises ValueError when there is none."""
     for line in reversed(output.splitlines()):
         if line.startswith("{"):
             return json.loads(line)
-    raise VerifyFailed("ssas_verify printed no result")
+    raise ValueError("ssas_verify printed no result")

@@ -41,16 +41,18 @@ def inventory(tmp_path):
 def verify(inventory, *args):
     result = runner.invoke(app, ["verify", "--profile", "small", "--inventory", str(inventory),
                                  "--duration", "5s", "--json", *args])
-    output = result.output + result.stderr
-    assert "Traceback" not in output
-    return result.exit_code, output
+    # Every way out is a documented exit code, never an exception the user would see.
+    assert result.exception is None or isinstance(result.exception, SystemExit), \
+        result.exception
+    return result.exit_code, result.output + result.stderr
 
 
 def test_untrained_models_are_the_apps_refusal_exit_2(monkeypatch, inventory):
     host = WebHost(monkeypatch, refuse="the ML models are not trained yet")
     code, output = verify(inventory)
     assert code == 2 and "not trained yet" in output
-    assert host.calls == [("ssas_verify", "setup")]
+    # remove is safe to repeat: it runs after any setup, refused or not.
+    assert host.calls == [("ssas_verify", "setup"), ("ssas_verify", "remove")]
 
 
 @pytest.mark.parametrize("failure, exit_code, message", [
@@ -79,3 +81,25 @@ def test_the_users_default_to_the_profiles_concurrent_users(monkeypatch, invento
                         seen.update(users=users, seconds=seconds) or [])
     code, _ = verify(inventory)
     assert code == 0 and seen == {"users": 80, "seconds": 5}  # small: targets.concurrent_users
+
+
+def test_setup_that_fails_half_way_is_still_removed_and_a_failed_removal_names_the_command(
+        monkeypatch, inventory):
+    calls = []
+
+    def manage(host, *args, timeout=0, stdin=None):
+        calls.append(args[1])
+        raise RemoteError(f"{host.name}: connection lost")
+
+    monkeypatch.setattr(verify_run, "manage", manage)
+    code, output = verify(inventory)
+    assert code == 1 and calls == ["setup", "remove"]
+    assert "ssas-manage ssas_verify remove" in output and "(on web-1)" in output
+
+
+def test_locust_output_that_cannot_be_read_is_a_failure_not_a_traceback(monkeypatch, inventory):
+    WebHost(monkeypatch)
+    monkeypatch.setattr(verify_run, "_run_batch", lambda *args: None)
+    monkeypatch.setattr(verify_run, "_run_locust", lambda *args: "Type,Name\n")
+    code, output = verify(inventory)
+    assert code == 1 and "verify could not measure" in output

@@ -1,11 +1,15 @@
 """verify's judgement: locust's per-endpoint figures and the batch pace against the targets."""
 
+import re
+from pathlib import Path
+
 import pytest
 
 from ssas_deploy.cli.verify_cmd import parse_duration
 from ssas_deploy.errors import InvalidInputError
 from ssas_deploy.profiles.models import Targets
-from ssas_deploy.verify.report import as_json, batch_row, endpoint_rows, passed
+from ssas_deploy.verify import run as verify_run
+from ssas_deploy.verify.report import ENDPOINTS, as_json, batch_row, endpoint_rows, passed
 
 TARGETS = Targets(api_ms=100, ml_ms=200, batch_students_per_min=100, concurrent_users=80)
 HEADER = ("Type,Name,Request Count,Failure Count,Median Response Time,Average Response Time,"
@@ -47,17 +51,29 @@ def test_failed_requests_over_one_percent_fail_a_fast_route():
     rows = endpoint_rows(stats(row("GET", "/api/students/", 100, 2, 10, 20, 30),
                                row("GET", "/api/students/{id}/peers/", 100, 1, 10, 20, 30),
                                AGGREGATED), TARGETS)
-    students, peers = rows[0], rows[1]  # api routes before ml routes
+    by_name = {r.name: r for r in rows}
+    students, peers = by_name["GET /api/students/"], by_name["GET /api/students/{id}/peers/"]
     assert students.passed is False and students.note == "2.0% failed"
     assert peers.passed is True  # 1 % is the limit
 
 
-def test_a_route_nobody_answered_fails_and_no_aggregated_row_is_an_error():
-    rows = endpoint_rows(stats(row("GET", "/api/students/", 0, 0, "N/A", "N/A", "N/A"),
-                               AGGREGATED), TARGETS)
-    assert rows[0].passed is False and rows[0].p95_ms is None
+def test_a_route_of_the_workload_missing_from_the_figures_fails_and_no_total_is_an_error():
+    rows = endpoint_rows(stats(row("GET", "/api/students/", 50, 0, 10, 20, 30), AGGREGATED),
+                         TARGETS)
+    by_name = {r.name: r for r in rows}
+    assert set(by_name) == {*ENDPOINTS, "all requests"}
+    careers = by_name["GET /api/students/{id}/careers/"]
+    assert careers.passed is False and careers.requests == 0 and "not requested" in careers.note
+    assert careers.target == "p95 <= 200 ms"
+    assert not passed(rows)
     with pytest.raises(ValueError, match="Aggregated"):
         endpoint_rows(stats(row("GET", "/api/students/", 1, 0, 1, 1, 1)), TARGETS)
+
+
+def test_the_workload_requests_exactly_the_judged_endpoints():
+    source = (Path(verify_run.__file__).with_name("locustfile.py")).read_text()
+    names = set(re.findall(r'name="([^"]+)"', source))
+    assert {f"GET {n}" for n in names} == set(ENDPOINTS)
 
 
 def test_the_batch_pace_is_students_per_minute_against_the_target():
