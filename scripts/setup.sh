@@ -19,11 +19,10 @@ done_step() { printf 'timing: %-28s %4ss\n' "$1" "$(($(date +%s) - step_start))"
 # tests/rendering/test_patroni_failover.py (python3-idna: Patroni over https to etcd needs it,
 # Debian only suggests it). prometheus: its promtool checks and unit-tests the
 # alert rules (tests/prometheus/); policy-rc.d below keeps its daemon from starting. pgbouncer:
-# tests/rendering/test_validators.py starts each rendered pgbouncer.ini. procps: pgrep, for
-# scripts/test.sh to stop the side job of a failed run.
+# tests/rendering/test_validators.py starts each rendered pgbouncer.ini.
 packages=(nginx libnginx-mod-http-headers-more-filter postgresql postgresql-contrib redis-server redis-sentinel patroni python3-idna etcd-server ssl-cert nftables systemd openssl
           python3-venv util-linux pgbackrest restic chromium chromium-driver prometheus
-          pgbouncer procps)
+          pgbouncer)
 
 step "system packages"
 missing=()

@@ -63,9 +63,11 @@ fi
 # one pytest process, mostly one core, and they share no port or folder (run.sh picks free
 # ports), so the 2 cores run both. Their output is kept and printed once they are done.
 side_log=$(mktemp)
-# A failed toolkit stage ends the run: the side job's whole process tree goes with it.
-kill_tree() { local child; for child in $(pgrep -P "$1"); do kill_tree "$child"; done; kill "$1" 2>/dev/null || true; }
-trap 'rm -rf "$wheel_dir" "$side_log"; if [ -n "${side_pid:-}" ]; then kill_tree "$side_pid"; fi' EXIT
+# A failed toolkit stage ends the run: the side job runs in a process group of its own
+# (set -m), and the whole group goes with it (PostgreSQL and Redis of run.sh by its trap).
+trap 'if [ -n "${side_pid:-}" ]; then kill -TERM -- "-$side_pid" 2>/dev/null || true; fi
+      rm -rf "$wheel_dir" "$side_log"' EXIT
+set -m
 (
   set -euo pipefail
   stage "app tests (SQLite, PostgreSQL, Redis, Celery; beside the toolkit tests)"
@@ -78,6 +80,7 @@ trap 'rm -rf "$wheel_dir" "$side_log"; if [ -n "${side_pid:-}" ]; then kill_tree
   fi
 ) > "$side_log" 2>&1 &
 side_pid=$!
+set +m
 
 if [ "$full" = 1 ]; then
   stage "toolkit tests (unit, cli, validators, sandbox)"
