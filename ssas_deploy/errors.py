@@ -61,3 +61,20 @@ def shown_problems(problems: list[Problem]) -> list[str]:
 
 class OperationFailedError(SsasDeployError):
     exit_code = EXIT_FAILED
+
+
+def validation_message(kind: str, loc: tuple, message: str, allowed_keys) -> str:
+    """A pydantic error (its `type`, location and `msg`) in the words of an input file: an
+    unknown key names the allowed ones (`allowed_keys(parent_location) -> list[str]`) and
+    the closest, a missing one says so, a validator's own message loses pydantic's
+    'Value error, ' prefix. Used for profiles and inventories alike."""
+    import difflib
+
+    if kind == "extra_forbidden":
+        allowed = allowed_keys(loc[:-1])
+        hint = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+        suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
+        return f"unknown key{suggestion}; allowed: {', '.join(allowed)}"
+    if kind == "missing":
+        return "required field is missing"
+    return message.removeprefix("Value error, ")

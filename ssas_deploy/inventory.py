@@ -7,7 +7,7 @@ from typing import Annotated, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from ssas_deploy.errors import InvalidInputError, Problem
+from ssas_deploy.errors import InvalidInputError, Problem, validation_message
 from ssas_deploy.profiles.models import HostSpec, Profile, Role, is_host_name_or_ipv4
 from ssas_deploy.profiles.yaml_source import load_yaml_mapping
 from ssas_deploy.topology import Placement, SshTarget
@@ -109,18 +109,8 @@ def load_inventory(path: Path, profile: Profile,
 
 
 def _message(error: dict) -> str:
-    """pydantic's error in the words of the inventory: an unknown key names the allowed ones
-    (and the closest), a missing one says so, a validator's own message loses the
-    'Value error, ' pydantic puts before it."""
-    kind, loc = error["type"], tuple(error["loc"])
-    if kind == "extra_forbidden":
-        allowed = _allowed_keys(loc[:-1])
-        hint = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
-        suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
-        return f"unknown key{suggestion}; allowed: {', '.join(allowed)}"
-    if kind == "missing":
-        return "required field is missing"
-    return error["msg"].removeprefix("Value error, ")
+    """pydantic's error in the words of the inventory (errors.validation_message)."""
+    return validation_message(error["type"], tuple(error["loc"]), error["msg"], _allowed_keys)
 
 
 def _allowed_keys(parent: tuple) -> list[str]:

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from ssas_deploy.errors import InvalidInputError, Problem
+from ssas_deploy.errors import InvalidInputError, Problem, validation_message
 from ssas_deploy.profiles.cross_checks import cross_check
 from ssas_deploy.profiles.models import Profile
 from ssas_deploy.profiles.yaml_source import FieldPath, SourcedDocument, load_yaml_mapping
@@ -164,15 +164,7 @@ def _clean_location(loc: tuple, data: dict) -> FieldPath:
 
 
 def _message(error: dict, loc: FieldPath) -> str:
-    kind = error["type"]
-    if kind == "extra_forbidden":
-        allowed = _allowed_keys(loc[:-1])
-        hint = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
-        suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
-        return f"unknown key{suggestion}; allowed: {', '.join(allowed)}"
-    if kind == "missing":
-        return "required field is missing"
-    return error["msg"]
+    return validation_message(error["type"], loc, error["msg"], _allowed_keys)
 
 
 def _allowed_keys(parent: FieldPath) -> list[str]:

@@ -43,14 +43,6 @@ class Host:
 
 
 @pytest.fixture
-def inventory(tmp_path):
-    path = tmp_path / "hosts.yaml"
-    path.write_text("ssh: {user: root}\nhosts:\n  web:\n    - {name: web-1, address: 192.0.2.10}\n"
-                    "  backup:\n    - {name: nas-1, address: 192.0.2.11}\n")
-    return path
-
-
-@pytest.fixture
 def exports(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "exports").mkdir()

@@ -23,14 +23,6 @@ class Host:
         return self.answer
 
 
-@pytest.fixture
-def inventory(tmp_path):
-    path = tmp_path / "hosts.yaml"
-    path.write_text("ssh: {user: root}\nhosts:\n  web:\n    - {name: web-1, address: 192.0.2.10}\n"
-                    "  backup:\n    - {name: nas-1, address: 192.0.2.11}\n")
-    return path
-
-
 def _users(*args):
     result = runner.invoke(app, ["users", *args])
     output = result.output + result.stderr

@@ -30,14 +30,6 @@ class WebHost:
         return "some log line\n" + json.dumps(MADE if args[1] == "setup" else {}) + "\n"
 
 
-@pytest.fixture
-def inventory(tmp_path):
-    path = tmp_path / "hosts.yaml"
-    path.write_text("ssh: {user: root}\nhosts:\n  web:\n    - {name: web-1, address: 192.0.2.10}\n"
-                    "  backup:\n    - {name: nas-1, address: 192.0.2.11}\n")
-    return path
-
-
 def verify(inventory, *args):
     result = runner.invoke(app, ["verify", "--profile", "small", "--inventory", str(inventory),
                                  "--duration", "5s", "--json", *args])
