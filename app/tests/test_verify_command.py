@@ -63,6 +63,7 @@ def test_a_run_id_that_is_not_letters_and_digits_is_refused(db):
 def test_on_a_sharded_deployment_the_school_lives_on_one_shard_and_goes_from_it(settings,
                                                                                 monkeypatch):
     from ssas.sharding.context import use_school
+    from ssas.sharding.models import SchoolShard
 
     settings.SSAS_SHARDS = ["shard_0", "shard_1"]
     settings.DATABASE_ROUTERS = ["ssas.routers.SchoolShardRouter"]
@@ -77,6 +78,8 @@ def test_on_a_sharded_deployment_the_school_lives_on_one_shard_and_goes_from_it(
     with use_school(made["school"]) as alias:
         assert Student._base_manager.using(alias).filter(school_id=made["school_id"]).count() \
             == 20
+    assert SchoolShard.objects.filter(code=made["school"]).exists()
     assert run("remove", "ef56")["schools_removed"] == 1
+    assert not SchoolShard.objects.filter(code=made["school"]).exists()
     assert Student._base_manager.using(alias).filter(school_id=made["school_id"]).count() == 0
     assert not User.objects.filter(username__startswith="verify-ef56-").exists()

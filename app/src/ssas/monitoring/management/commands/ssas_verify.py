@@ -5,8 +5,9 @@
 
 `setup` creates the school "Verify RUN" (synthetic students and scores) and N teachers
 `verify-RUN-<i>`, each assigned every class of that school (so they see its students and
-no other school's) with an API token, and one admin `verify-RUN-batch` whose token only
-starts and reads the school's batch analysis (only admins may start one); it prints the
+no other school's) with an API token, and one admin `verify-RUN-batch` (only admins may
+start a batch analysis; verify uses its token for that alone, and it lives only as long as
+the run: `remove` deletes it); it prints the
 school's code and id, some of its student ids and the tokens. It refuses (exit 2) when
 the ML models have not been trained yet: the workload's ML calls would only measure
 "model not trained", and training here would put models learnt from made-up students in
@@ -28,6 +29,7 @@ from ssas.accounts.models import ClassAssignment
 from ssas.ml.estimators import MODEL_NAMES
 from ssas.ml.store import ModelStore
 from ssas.sharding.context import UnknownSchool, use_school
+from ssas.sharding.models import SchoolShard
 from ssas.students.models import School, Student
 from ssas.students.roles import ADMINS, TEACHERS
 from ssas.students.synthetic import generate_school
@@ -128,4 +130,7 @@ class Command(BaseCommand):
                     schools += 1
         except UnknownSchool:
             pass  # sharded, and never placed: setup failed before the school was made
+        # Sharded: the school's placement goes too (the next school's shard is chosen by
+        # counting placements).
+        SchoolShard.objects.using("default").filter(code=code).delete()
         return {"school": code, "schools_removed": schools, "objects_removed": removed_users}
