@@ -3,10 +3,12 @@ from rest_framework.test import APIClient
 
 from ssas.analytics.queries import class_averages
 from ssas.ml.models import BatchJob, BatchResult
+from ssas.ml.store import ModelStore
 from ssas.ml.tasks import batch_analysis
 from ssas.reports.models import Report
 from ssas.reports.tasks import generate_report
-from ssas.students.models import School, Student
+from ssas.students.models import School, Student, StudentScore
+from ssas.students.synthetic import generate_school
 
 pytestmark = pytest.mark.django_db
 
@@ -158,6 +160,24 @@ def test_batch_analysis_is_idempotent(school_data):
                   .values_list("student_id", "is_anomaly", "predicted_average"))
     assert first == second and len(second) == 150
     assert batch_analysis("00000000-0000-0000-0000-000000000000")["status"] == "missing"
+
+
+def test_batch_analysis_of_a_school_with_other_subjects_than_the_models_is_done(trained):
+    """The models learnt one set of subjects; a school that teaches fewer (or others) is
+    analysed on the models' subjects, as a single student's analysis is."""
+    other = generate_school(60, seed=7, school_name="Other Subjects High")
+    learnt = ModelStore().load("anomaly_detector")["subjects"]
+    # This school does not teach two of the subjects the models learnt.
+    StudentScore.objects.filter(student__school=other.school,
+                                subject__code__in=learnt[:2]).delete()
+    taught = set(StudentScore.objects.filter(student__school=other.school)
+                 .values_list("subject__code", flat=True))
+    assert taught < set(learnt)  # the case at hand
+    job = BatchJob.objects.create(school=other.school)
+    result = batch_analysis(str(job.pk))
+    job.refresh_from_db()
+    assert result["status"] == "done", job.error
+    assert BatchResult.objects.filter(job=job).count() == 60
 
 
 def test_batch_analysis_of_empty_school_fails_cleanly(db):

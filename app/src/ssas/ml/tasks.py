@@ -97,7 +97,10 @@ def batch_analysis(job_id: str) -> dict:
         store = ModelStore()
         if None in store.current_versions(MODEL_NAMES).values():
             train_all(school_id=job.school_id, store=store)
-        tensor = load_tensor(school_id=job.school_id)
+        # On the subjects the models learnt (all three are fitted on one tensor), as a
+        # single student's analysis is: a school that teaches fewer or others still fits.
+        subjects = store.load("anomaly_detector")["subjects"]
+        tensor = load_tensor(school_id=job.school_id, subjects=subjects)
         rows = _analyse(tensor, store)
         with transaction.atomic():
             BatchResult.objects.bulk_create(
