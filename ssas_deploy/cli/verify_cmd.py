@@ -7,6 +7,8 @@ unreachable, locust failed); 2 bad input or the app refused (e.g. models not tra
 
 import json
 import re
+import signal
+from contextlib import contextmanager
 from typing import Annotated
 
 import typer
@@ -97,42 +99,31 @@ def verify(
         raise typer.Exit(EXIT_FAILED)
 
 
+@contextmanager
 def _sigterm_as_interrupt():
-    """A context in which SIGTERM ends the run as Ctrl-C does (its data removed first)."""
-    import signal
-    from contextlib import contextmanager
-
+    """Inside it, SIGTERM ends the run as Ctrl-C does (its data removed first)."""
     def interrupt(_signum, _frame):
         raise KeyboardInterrupt
 
-    @contextmanager
-    def handler():
-        previous = signal.signal(signal.SIGTERM, interrupt)
-        try:
-            yield
-        finally:
-            signal.signal(signal.SIGTERM, previous)
-
-    return handler()
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
+@contextmanager
 def _progress(seconds: int, quiet: bool):
-    """A context giving tick(elapsed_s): a progress bar on stderr (none when `quiet`)."""
-    from contextlib import contextmanager
-
+    """Yields tick(elapsed_s): a progress bar on stderr (none when `quiet`)."""
+    if quiet:
+        yield lambda _elapsed: None
+        return
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-    @contextmanager
-    def bar():
-        if quiet:
-            yield lambda _elapsed: None
-            return
-        with Progress(TextColumn("load"), BarColumn(), TimeRemainingColumn(),
-                      console=err(), transient=True) as progress:
-            task = progress.add_task("load", total=seconds)
-            yield lambda elapsed: progress.update(task, completed=min(elapsed, seconds))
-
-    return bar()
+    with Progress(TextColumn("load"), BarColumn(), TimeRemainingColumn(), console=err(),
+                  transient=True) as progress:
+        task = progress.add_task("load", total=seconds)
+        yield lambda elapsed: progress.update(task, completed=min(elapsed, seconds))
 
 
 def _print_report(rows, users: int, seconds: int, profile: str) -> None:
